@@ -1,0 +1,45 @@
+"""Answerers: one interface, several backends (extractive by default; any LangChain chat model)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assistant.cite import Citation
+from assistant.passage import Passage
+
+NO_ANSWER = "The archive has no passage that answers this."
+
+
+@dataclass
+class Draft:
+    """What an answerer returns: the text with [n] markers, the citations they lead to, or a refusal."""
+
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    invalid_markers: int = 0
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Draft: ...
+
+    def stream(
+        self, question: str, passages: list[Passage], history: list[tuple[str, str]]
+    ) -> Iterator[str | Draft]:
+        """Text pieces as they are produced, then the final Draft."""
+        ...
+
+
+def make_answerer(kind: str, settings) -> Answerer:
+    """`extractive`, or `PROVIDER:MODEL` for a chat model (openai:NAME, ollama:NAME)."""
+    if kind in ("", "extractive"):
+        from assistant.answer.extractive import ExtractiveAnswerer
+
+        return ExtractiveAnswerer(settings.min_evidence)
+    from assistant.answer.llm import LLMAnswerer
+
+    return LLMAnswerer.from_spec(kind, settings)

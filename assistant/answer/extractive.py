@@ -1,0 +1,118 @@
+"""The offline answerer: the retrieved sentences that best answer the question, each with its [n] marker.
+
+Sentences are scored against the question (its content words, the kind of answer a wh-word asks for), not
+copied from the top chunk. Weak evidence — the question's key words are not in any passage — is a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bm25s.stopwords import STOPWORDS_EN
+
+from assistant.answer import NO_ANSWER, Draft
+from assistant.cite import Citation
+from assistant.passage import Passage
+from vectorstore.sentences import sentences
+
+_WORD = re.compile(r"\w+")
+_STOP = set(STOPWORDS_EN) | {"which", "what", "who", "whom", "whose", "when", "where", "why", "how", "did", "does",
+                             "do", "many", "much", "according", "name", "called", "new", "also"}
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_YEAR = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December)\b")
+_MAX_SENTENCES = 2
+
+
+def _norm(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def terms(text: str) -> set[str]:
+    return {_norm(w) for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+
+def _weights(question: str) -> dict[str, float]:
+    """Names and numbers in the question count double: they are what an answer must be about."""
+    weights = {t: 1.0 for t in terms(question)}
+    for w in _WORD.findall(question[1:]):
+        if (w[0].isupper() or w[0].isdigit()) and _norm(w) in weights:
+            weights[_norm(w)] = 2.0
+    return weights
+
+
+def _coverage(weights: dict[str, float], words: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in words) / total if total else 0.0
+
+
+def _answer_type_bonus(question: str, sentence: str, question_terms: set[str]) -> float:
+    """A sentence that holds what the wh-word asks for (a new name, a number, a date) is likelier the answer."""
+    q = question.lower()
+    names = [n for n in _NAME.findall(sentence) if not terms(n) <= question_terms]
+    if re.search(r"\bhow (many|much|long|old|far)\b|\bwhat (percentage|number)\b", q):
+        return 0.15 if _NUMBER.search(sentence) else 0.0
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month)\b", q):
+        return 0.15 if _YEAR.search(sentence) else 0.0
+    if re.search(r"\b(who|whom|whose|which|where|what)\b", q):
+        return 0.15 if names else 0.0
+    return 0.0
+
+
+@dataclass
+class _Scored:
+    score: float
+    evidence: float
+    passage_rank: int
+    span: tuple[int, int]
+    text: str
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, min_evidence: float) -> None:
+        self.min_evidence = min_evidence
+
+    def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Draft:
+        scored = self.score(question, passages)
+        if not scored or scored[0].evidence < self.min_evidence:
+            return Draft(NO_ANSWER, refused=True)
+        best = scored[0]
+        picked = [best] + [
+            s for s in scored[1:_MAX_SENTENCES * 4]
+            if s.score >= 0.85 * best.score and s.text != best.text
+        ][: _MAX_SENTENCES - 1]
+        citations: dict[int, Citation] = {}
+        parts = []
+        for s in picked:
+            if s.passage_rank not in citations:
+                citations[s.passage_rank] = Citation.of(len(citations) + 1, passages[s.passage_rank], s.span)
+            parts.append(f"{s.text} [{citations[s.passage_rank].n}]")
+        return Draft(" ".join(parts), refused=False, citations=list(citations.values()))
+
+    def stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Iterator[str | Draft]:
+        draft = self.answer(question, passages, history)
+        yield draft.text
+        yield draft
+
+    def score(self, question: str, passages: list[Passage]) -> list[_Scored]:
+        """Every sentence of every passage, best first; `evidence` is how much of the question it covers."""
+        weights = _weights(question)
+        question_terms = set(weights)
+        out = []
+        for rank, p in enumerate(passages):
+            passage_cov = _coverage(weights, terms(p.text))
+            prior = 0.1 * (1 - rank / max(len(passages), 1))
+            for start, end in sentences(p.text):
+                text = p.text[start:end]
+                cov = _coverage(weights, terms(text))
+                bonus = _answer_type_bonus(question, text, question_terms)
+                score = 0.6 * cov + 0.2 * passage_cov + bonus + prior
+                evidence = 0.5 * max(cov, passage_cov * 0.8) + 0.5 * p.dense
+                out.append(_Scored(score, evidence, rank, (p.char_start + start, p.char_start + end), text))
+        return sorted(out, key=lambda s: -s.score)

@@ -1,0 +1,113 @@
+"""The assistant: question (+ conversation, filters) → retrieval chain → answer with checked citations."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from langchain_core.runnables import RunnableLambda
+
+from assistant.answer import Answerer, Draft, make_answerer
+from assistant.cite import Citation
+from assistant.filters import Filters
+from assistant.followup import retrieval_query
+from assistant.retrieve import HybridRetriever
+from assistant.timeframe import timeframe
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    related: list[Citation] = field(default_factory=list)
+    filters_applied: list[str] = field(default_factory=list)
+    retrieval_query: str = ""
+    invalid_markers: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question, "answer": self.answer, "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations], "related": [c.to_json() for c in self.related],
+            "filters_applied": self.filters_applied, "retrieval_query": self.retrieval_query,
+            "invalid_markers": self.invalid_markers, "timings_ms": self.timings_ms,
+        }
+
+
+def check_question(question: str, limit: int) -> str:
+    """The question with control characters dropped; a clear ValueError when it cannot be asked."""
+    if not isinstance(question, str):
+        raise ValueError("the question must be text")
+    question = "".join(ch for ch in question if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    if not question:
+        raise ValueError("the question is empty: type a question about the archive")
+    if len(question) > limit:
+        raise ValueError(f"the question is {len(question):,} characters; the limit is {limit:,}")
+    return question
+
+
+class Assistant:
+    def __init__(self, archive: Archive, answerer: Answerer | None = None) -> None:
+        self.archive = archive
+        self.settings = archive.settings
+        self.answerer = answerer or make_answerer(self.settings.llm or self.settings.answerer, self.settings)
+        self.retriever = HybridRetriever(archive=archive, k=self.settings.k)
+        self.chain = RunnableLambda(self._plan) | RunnableLambda(self._retrieve)
+
+    @classmethod
+    def from_settings(cls, **overrides) -> Assistant:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+        if not Archive(settings).exists():
+            raise FileNotFoundError(f"{settings.store}: no archive here (run `archive-chat ingest PATH` first)")
+        return cls(Archive(settings))
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None,
+            filters: Filters | dict | None = None, k: int | None = None) -> Answer:
+        *_, answer = self.stream(question, history, filters, k)
+        return answer
+
+    def stream(self, question: str, history: list[tuple[str, str]] | None = None,
+               filters: Filters | dict | None = None, k: int | None = None) -> Iterator[str | Answer]:
+        """Answer text as it is produced, then the final Answer."""
+        started = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        filters = filters if isinstance(filters, Filters) else Filters.parse(filters)
+        plan = self.chain.invoke({"question": question, "history": history or [], "filters": filters,
+                                  "k": k or self.settings.k})
+        retrieved = time.perf_counter()
+        draft: Draft | None = None
+        for piece in self.answerer.stream(question, plan["passages"], plan["history"]):
+            if isinstance(piece, Draft):
+                draft = piece
+            else:
+                yield piece
+        assert draft is not None
+        cited = {(c.article_id, c.char_start) for c in draft.citations}
+        related = [Citation.of(i + 1, p) for i, p in enumerate(plan["passages"])
+                   if (p.article_id, p.char_start) not in cited]
+        done = time.perf_counter()
+        yield Answer(
+            question, draft.text, draft.refused, draft.citations, related, list(plan["filters"].applied),
+            plan["query"], draft.invalid_markers,
+            {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
+             "total": round((done - started) * 1000, 1)},
+        )
+
+    def _plan(self, state: dict) -> dict:
+        """Turn the conversation and the question's own dates into a retrieval query and filters."""
+        filters: Filters = state["filters"]
+        frame = timeframe(state["question"], filters.as_of)
+        if frame:
+            since, until, phrase = frame
+            filters = filters.narrowed(since, until, f"{phrase!r}: {since or '…'} to {until or '…'}")
+        return {**state, "filters": filters, "query": retrieval_query(state["question"], state["history"])}
+
+    def _retrieve(self, state: dict) -> dict:
+        passages = self.retriever.passages(state["query"], state["filters"], state["k"])
+        return {**state, "passages": passages}

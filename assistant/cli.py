@@ -1,0 +1,126 @@
+"""`archive-chat`: ingest, stats, ask, eval and serve from the shell.
+
+Mistakes a user can fix are one line and exit code 1; ARCHIVE_CHAT_DEBUG=1 shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from vectorstore.settings import Settings
+
+_store = click.option("--store", type=click.Path(path_type=Path), envvar="ARCHIVE_CHAT_STORE",
+                      help="Store folder [env ARCHIVE_CHAT_STORE; default: ~/.local/share/archive-chat].")
+_chroma = click.option("--chroma-url", envvar="ARCHIVE_CHAT_CHROMA_URL",
+                       help="Use a Chroma server instead of the embedded store [env ARCHIVE_CHAT_CHROMA_URL].")
+
+
+def settings_from(**overrides) -> Settings:
+    """Settings from the environment, with the options the user gave on the command line on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn expected failures into one readable line, unless ARCHIVE_CHAT_DEBUG asks for the traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (OSError, ValueError) as exc:
+            if os.environ.get("ARCHIVE_CHAT_DEBUG"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="archive-chat")
+def main() -> None:
+    """Chat with an archive of articles; every answer cites the passages it comes from."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_store
+@_chroma
+@click.option("--prune", is_flag=True, help="Remove articles whose files are gone or no longer hold them.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def ingest(paths: tuple[Path, ...], store: Path | None, chroma_url: str | None, prune: bool, quiet: bool) -> None:
+    """Load, clean, chunk, embed and store the articles in PATHS (files or folders)."""
+    from vectorstore.ingest import Ingestor
+    from vectorstore.store import Archive
+
+    archive = Archive(settings_from(store=store, chroma_url=chroma_url))
+    summary = Ingestor(archive).run(paths, prune=prune, progress=not quiet)
+    click.echo(str(summary))
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@_store
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@user_errors
+def stats(store: Path | None, as_json: bool) -> None:
+    """How many articles and chunks the store holds, from which sources, over which dates."""
+    from vectorstore.store import Archive
+
+    archive = Archive(settings_from(store=store))
+    if not archive.exists():
+        raise click.ClickException(f"{archive.folder}: no archive here yet (run `archive-chat ingest PATH`)")
+    numbers = archive.docstore.stats()
+    if as_json:
+        click.echo(json.dumps(numbers))
+        return
+    click.echo(f"{numbers['articles']} articles, {numbers['chunks']} chunks in {archive.folder}")
+    click.echo(f"published {numbers['first_published'] or '?'} to {numbers['last_published'] or '?'}")
+    click.echo(f"sources: {', '.join(numbers['sources']) or '-'}")
+
+
+@main.command()
+@click.argument("question")
+@_store
+@_chroma
+@click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and timings as JSON.")
+@click.option("--k", type=int, help="Passages to retrieve [default 5].")
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only articles published on or before this date.")
+@click.option("--as-of", "as_of", help="The date the question is asked at: 'this week' counts back from it.")
+@click.option("--source", "sources", multiple=True, help="Only these sources/sites (repeatable).")
+@click.option("--include-comments", is_flag=True, help="Let reader comments be cited.")
+@click.option("--llm", envvar="ARCHIVE_CHAT_LLM", help="Answer with a chat model, e.g. openai:gpt-4o-mini, ollama:llama3.2.")
+@user_errors
+def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool, k: int | None,
+        since: str | None, until: str | None, as_of: str | None, sources: tuple[str, ...],
+        include_comments: bool, llm: str | None) -> None:
+    """Answer QUESTION from the archive, citing the passages it comes from."""
+    from assistant import Assistant
+
+    assistant = Assistant.from_settings(store=store, chroma_url=chroma_url, llm=llm)
+    filters = {"since": since, "until": until, "as_of": as_of, "sources": sources,
+               "include_comments": include_comments}
+    if as_json:
+        click.echo(json.dumps(assistant.ask(question, filters=filters, k=k).to_json(), ensure_ascii=False))
+        return
+    answer = None
+    for piece in assistant.stream(question, filters=filters, k=k):
+        if isinstance(piece, str):
+            click.echo(piece, nl=False)
+        else:
+            answer = piece
+    click.echo()
+    for note in answer.filters_applied:
+        click.secho(f"filter: {note}", dim=True)
+    for c in answer.citations or answer.related:
+        label = "" if answer.citations else "related: "
+        click.echo(f"[{c.n}] {label}{c.title or c.url} — {c.source or '?'}, {c.published or 'undated'} {c.url}")

@@ -1,0 +1,79 @@
+"""Hybrid retrieval as a LangChain retriever: dense (Chroma) + BM25, fused by reciprocal rank, kept diverse."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.filters import Filters
+from assistant.passage import Passage
+from vectorstore.store import Archive
+
+_RRF_K = 60
+_PER_ARTICLE = 2
+
+
+def _recency(published: str | None, as_of: date | None) -> float:
+    """Prefer what was news at the as-of date: later articles did not exist yet, old ones matter less."""
+    if not as_of or not published:
+        return 1.0
+    age = (as_of - date.fromisoformat(published[:10])).days
+    if age < -2:
+        return 0.5
+    return 1.0 + 0.5 / (1.0 + max(age, 0) / 30.0)
+
+
+class HybridRetriever(BaseRetriever):
+    """Top-k passages for a query under Filters (passed as `invoke(query, filters=...)`)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    archive: Archive
+    k: int = 5
+    fetch: int = 40
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Filters | None = None
+    ) -> list[Document]:
+        return [Document(page_content=p.text, metadata=vars(p)) for p in self.passages(query, filters)]
+
+    def passages(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
+        filters = filters or Filters()
+        k = k or self.k
+        dense = self.archive.vectors.search(self.archive.embedder.embed_query(query), self.fetch, filters.where())
+        lexical_index = self.archive.lexical
+        lexical = lexical_index.search(query, self.fetch, filters.mask(lexical_index))
+        fused: dict[str, float] = {}
+        dense_score = {doc.id: score for doc, score in dense}
+        lexical_score = dict(lexical)
+        for ranking in ([doc.id for doc, _ in dense], [cid for cid, _ in lexical]):
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
+        rows = self.archive.docstore.passages(list(fused))
+        candidates = []
+        for cid, score in fused.items():
+            row = rows.get(cid)
+            if row is None:  # in the index but not (yet) in the docstore: an ingest in flight
+                continue
+            row.pop("also")
+            passage = Passage(**row, dense=dense_score.get(cid, 0.0), lexical=lexical_score.get(cid, 0.0))
+            passage.score = score * _recency(passage.published, filters.as_of)
+            candidates.append(passage)
+        return _diverse(sorted(candidates, key=lambda p: -p.score), k)
+
+
+def _diverse(ranked: list[Passage], k: int) -> list[Passage]:
+    """At most two passages of one article, and never two neighbouring chunks: room for other evidence."""
+    chosen: list[Passage] = []
+    for p in ranked:
+        same = [q for q in chosen if q.article_id == p.article_id and q.section == p.section]
+        if len(same) >= _PER_ARTICLE or any(abs(q.index - p.index) <= 1 for q in same):
+            continue
+        chosen.append(p)
+        if len(chosen) == k:
+            break
+    return chosen
+

@@ -1,0 +1,111 @@
+"""Shared fixtures: the real packaged model, real Chroma (embedded and a `chroma run` server), no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from vectorstore.embed import Embedder
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SEED = SHARED / "000_9ac7acf72945896c.txt"
+REALTIMEQA = SHARED / "realtimeqa-2022q4"
+SQUAD = SHARED / "squad2-sample"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    """No test touches the user's data folder or reaches past loopback."""
+    monkeypatch.setenv("ARCHIVE_CHAT_STORE", str(tmp_path / "default-store"))
+    monkeypatch.setenv("ARCHIVE_CHAT_DEBUG", "")
+    real_connect = socket.socket.connect
+
+    def loopback_only(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+            raise OSError(f"network access to {host} is blocked in tests")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server (`chroma run` from the chromadb package) on a free loopback port."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("chroma-server")
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen([chroma, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("chroma run did not start")
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def archive(request, tmp_path, embedder) -> Archive:
+    """An empty archive, once on the embedded store and once on a Chroma server (own collection per test)."""
+    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    settings = Settings(store=tmp_path / "store", chroma_url=url, collection=f"t{abs(hash(tmp_path)) % 10**9}")
+    return Archive(settings, embedder)
+
+
+def realtimeqa_subset(path: Path, n: int) -> Path:
+    """The first n RealTimeQA articles as a JSONL file of their own."""
+    with (REALTIMEQA / "articles.jsonl").open() as src:
+        path.write_text("".join(next(src) for _ in range(n)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def news_store(tmp_path_factory, embedder) -> Archive:
+    """The seed article among 40 other news articles and 40 Wikipedia passages: the assistant's test archive."""
+    from vectorstore.ingest import Ingestor
+
+    folder = tmp_path_factory.mktemp("news")
+    news = realtimeqa_subset(folder / "news.jsonl", 40)
+    wiki = folder / "wiki.jsonl"
+    with (SQUAD / "articles.jsonl").open() as src:
+        wiki.write_text("".join(next(src) for _ in range(40)))
+    archive = Archive(Settings(store=folder / "store"), embedder)
+    summary = Ingestor(archive).run([SEED, news, wiki], progress=False)
+    assert summary.failed == 0, summary.errors
+    return archive
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

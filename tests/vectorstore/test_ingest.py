@@ -1,0 +1,110 @@
+"""Ingest end to end on the real model and real Chroma (embedded and server): idempotent, honest, prunable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from click.testing import CliRunner
+from conftest import SEED, realtimeqa_subset
+
+from assistant.cli import main
+from vectorstore.ingest import Ingestor
+
+
+def consistent(archive) -> set[str]:
+    """The docstore, Chroma and BM25 hold the same chunks; returns them."""
+    ids = archive.docstore.all_chunk_ids()
+    assert archive.vectors.ids() == ids
+    assert set(archive.lexical.ids) == ids
+    return ids
+
+
+def test_seed_ingested_with_metadata_and_sections(archive):
+    summary = Ingestor(archive).run([SEED], progress=False)
+    assert (summary.added, summary.failed) == (1, 0)
+    (article_id,) = [i for ids in archive.docstore.ids_by_path().values() for i in ids]
+    stored = archive.docstore.get(article_id)
+    assert stored.title.startswith("Beirut – Hamas Leader")
+    assert "Ahmed Abdel Hadi" in stored.text and "Please enter" not in stored.text
+    sections = {archive.docstore.chunk(c)[3] for c in consistent(archive)}
+    assert sections == {"body", "comments"}
+
+
+def test_reingest_is_a_no_op_and_a_change_replaces_chunks(archive, tmp_path):
+    news = realtimeqa_subset(tmp_path / "news.jsonl", 6)
+    assert Ingestor(archive).run([news], progress=False).added == 6
+    before = consistent(archive)
+    again = Ingestor(archive).run([news], progress=False)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+    assert consistent(archive) == before
+
+    records = [json.loads(line) for line in news.read_text().splitlines()]
+    records[0]["text"] = "Completely rewritten story about a lunar eclipse seen over Lisbon on Tuesday."
+    news.write_text("".join(json.dumps(r) + "\n" for r in records))
+    changed = Ingestor(archive).run([news], progress=False)
+    assert (changed.updated, changed.unchanged) == (1, 5)
+    after = consistent(archive)
+    assert len(after) < len(before)
+    assert any("lunar eclipse" in archive.docstore.chunk(c)[4] for c in after)
+
+
+def test_duplicate_story_stored_once_with_every_source(archive, tmp_path):
+    record = json.loads(realtimeqa_subset(tmp_path / "one.jsonl", 1).read_text())
+    wire = dict(record, url="https://www.example.org/copy", source="Example Wire")
+    wire["text"] = record["text"].replace("\n\n", "\n\n", 1) + "\n\nThe Associated Press contributed."
+    (tmp_path / "two.jsonl").write_text(json.dumps(record) + "\n" + json.dumps(wire) + "\n")
+    summary = Ingestor(archive).run([tmp_path / "two.jsonl"], progress=False)
+    assert (summary.added, summary.duplicates) == (1, 1)
+    assert archive.docstore.stats()["articles"] == 1
+    (article_id,) = archive.docstore.ids_by_path()[str(tmp_path / "two.jsonl")]
+    assert archive.docstore.get(article_id).sources == ["usatoday.com", "Example Wire"]
+
+
+def test_prune_removes_articles_of_deleted_files(archive, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.txt")
+    (folder / "other.md").write_text("# Harbour report\n\nThe harbour reopened on Monday after the storm.\n")
+    assert Ingestor(archive).run([folder], progress=False).added == 2
+    (folder / "other.md").unlink()
+    summary = Ingestor(archive).run([folder], prune=True, progress=False)
+    assert summary.pruned == 1
+    assert archive.docstore.stats()["articles"] == 1
+    assert all("harbour" not in archive.docstore.chunk(c)[4] for c in consistent(archive))
+
+
+def test_bad_files_are_named_and_the_batch_goes_on(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02\xffPNG" * 50)
+    (folder / "latin1.txt").write_bytes("Caf\xe9 story".encode("latin-1"))
+    (folder / "broken.html").write_text("<html><body><div><p></div></span>")
+    (folder / "records.jsonl").write_text(
+        json.dumps({"title": "Good one", "text": "The bridge over the Tagus opened in 1966 to traffic."}) + "\n"
+        + "{not json\n"
+        + json.dumps({"title": "No text here"}) + "\n"
+    )
+    shutil.copy(SEED, folder / "seed.txt")
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--store", str(store), "--quiet"])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines() if hasattr(result, "stderr") else result.output.splitlines()
+    assert any(line.startswith(f"{folder / 'empty.txt'}: ") and "empty" in line for line in lines)
+    assert any(line.startswith(f"{folder / 'binary.txt'}: ") for line in lines)
+    assert any(line.startswith(f"{folder / 'latin1.txt'}:1: ") and "UTF-8" in line for line in lines)
+    assert any(line.startswith(f"{folder / 'broken.html'}: ") for line in lines)
+    assert any(line.startswith(f"{folder / 'records.jsonl'}:2: ") and "JSON" in line for line in lines)
+    assert any(line.startswith(f"{folder / 'records.jsonl'}:3: ") and "text" in line for line in lines)
+    assert "added 2" in result.output and "failed 6" in result.output
+    stats = CliRunner().invoke(main, ["stats", "--store", str(store), "--json"])
+    numbers = json.loads(stats.output)
+    assert numbers["articles"] == 2 and numbers["chunks"] >= 3
+    assert set(numbers) >= {"articles", "chunks", "sources", "first_published", "last_published"}
+
+
+def test_stats_on_a_missing_store_is_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["stats", "--store", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "no archive here yet" in result.output and "Traceback" not in result.output

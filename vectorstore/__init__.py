@@ -1,0 +1,1 @@
+"""Ingest side of archive-chat: load → clean → chunk → embed → store."""

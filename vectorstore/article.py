@@ -1,0 +1,81 @@
+"""The records that flow through ingest: an Article as loaded and cleaned, and its Chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+BODY = "body"
+COMMENTS = "comments"
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form of a URL for identity: scheme/host lower-cased, no fragment, query kept, no trailing slash."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower() or "http", host, path, parts.query, ""))
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Article:
+    """One article: its cleaned body, its reader comments apart, and where it came from."""
+
+    text: str
+    title: str = ""
+    url: str = ""
+    source: str = ""
+    published: str | None = None
+    authors: list[str] = field(default_factory=list)
+    comments: str = ""
+    path: str = ""
+    line: int | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable id: from the normalized URL when there is one, so a re-scraped page replaces itself."""
+        return digest(normalize_url(self.url)) if self.url else digest(self.text)
+
+    @property
+    def content_hash(self) -> str:
+        meta = "\x1f".join([self.title, self.url, self.source, self.published or "", ",".join(self.authors)])
+        return digest(meta + "\x1e" + self.text + "\x1e" + self.comments)
+
+    @property
+    def origin(self) -> str:
+        """Where the record lives, as error messages name it: PATH or PATH:LINE."""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one section of an article, with its character span in that section's cleaned text."""
+
+    article_id: str
+    section: str
+    index: int
+    char_start: int
+    char_end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}:{self.section}:{self.index}"
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A file or record that could not become an article; printed as one line `PATH[:LINE]: reason`."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"

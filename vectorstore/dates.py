@@ -1,0 +1,28 @@
+"""Dates as people write them, normalised to one form ("YYYY-MM-DD") so they sort and filter alike."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dateutil import parser
+
+# A default with year 1 makes a string without a year ("Tuesday", "5") fall outside the accepted range.
+_NO_YEAR = datetime(1, 1, 1)
+_EARLIEST, _LATEST = 1800, 2100
+
+
+def to_iso(value: str | date | None) -> str | None:
+    """A date as written ("2018/05/28", "March 3, 2015", ...) → "YYYY-MM-DD"; None when not a plausible one.
+
+    The date is kept as written (no time-zone shift), since an article's dateline is what readers cite.
+    """
+    if isinstance(value, date):
+        day = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            day = parser.parse(value.strip(), default=_NO_YEAR, ignoretz=True)
+        except (ValueError, OverflowError):
+            return None
+    else:
+        return None
+    return day.strftime("%Y-%m-%d") if _EARLIEST <= day.year <= _LATEST else None

@@ -1,0 +1,146 @@
+"""The ingest pipeline: files → articles → clean → dedupe → chunk → embed → Chroma + docstore + BM25."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from vectorstore.article import Article, Chunk, LoadError
+from vectorstore.chunk import Chunker
+from vectorstore.clean import clean
+from vectorstore.dedup import Deduplicator, signature
+from vectorstore.load import iter_files, load
+from vectorstore.store import Archive
+
+_FLUSH_CHUNKS = 256
+
+
+@dataclass
+class Summary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    pruned: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"duplicates {self.duplicates}, failed {self.failed}" + (f", pruned {self.pruned}" if self.pruned else "")
+        )
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    minhash: bytes
+    replaces: list[str]
+
+
+class Ingestor:
+    """Runs files into an Archive. Safe to re-run: unchanged articles are skipped, changed ones replaced."""
+
+    def __init__(self, archive: Archive, report: Callable[[str], None] | None = None) -> None:
+        self.archive = archive
+        self.report = report or (lambda line: print(line, file=sys.stderr))
+        embedder = archive.embedder
+        max_tokens = min(archive.settings.chunk_tokens, embedder.max_tokens)
+        self.chunker = Chunker(embedder.count_tokens, embedder.split_tokens, max_tokens)
+        self.dedup = Deduplicator(archive.docstore, archive.settings.near_duplicate)
+        self.pending: list[_Pending] = []
+
+    def run(self, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> Summary:
+        summary = Summary()
+        seen: dict[str, set[str]] = {}
+        max_bytes = self.archive.settings.max_file_mb * 1024 * 1024
+        bar = tqdm(unit=" articles", desc="ingest", disable=not progress, dynamic_ncols=True)
+        try:
+            for path in iter_files(paths):
+                ids = seen.setdefault(str(path), set())
+                for item in load(path, max_bytes=max_bytes):
+                    if isinstance(item, LoadError):
+                        self._fail(summary, str(item))
+                        continue
+                    ids.add(self._ingest(item, summary))
+                    bar.update()
+            self._flush()
+            if prune:
+                summary.pruned = self._prune(seen)
+        finally:
+            bar.close()
+            self._flush()
+            self.archive.refresh_lexical()
+        return summary
+
+    def _fail(self, summary: Summary, line: str) -> None:
+        summary.failed += 1
+        summary.errors.append(line)
+        self.report(line)
+
+    def _ingest(self, raw: Article, summary: Summary) -> str:
+        """Store one article (or note it unchanged / a duplicate); returns its id."""
+        docstore = self.archive.docstore
+        try:
+            article = clean(raw)
+            if not article.text.strip():
+                raise ValueError("no article text left after removing boilerplate")
+        except ValueError as exc:
+            self._fail(summary, f"{raw.origin}: {exc}")
+            return ""
+        if docstore.is_alias(article.id) or (old_hash := docstore.content_hash(article.id)) == article.content_hash:
+            summary.unchanged += 1
+            return article.id
+        sig = signature(article.text)
+        original = self.dedup.duplicate_of(article.id, sig)
+        if original and old_hash is None:
+            self._flush()  # the original may still be pending: it must be stored before an alias points at it
+            if docstore.add_alias(original, article):
+                summary.duplicates += 1
+            else:
+                summary.unchanged += 1
+            return article.id
+        self.dedup.remember(article.id, sig)
+        replaces = docstore.chunk_ids(article.id) if old_hash else []
+        self.pending.append(_Pending(article, self.chunker(article), self.dedup.blob(sig), replaces))
+        if old_hash:
+            summary.updated += 1
+        else:
+            summary.added += 1
+        if sum(len(p.chunks) for p in self.pending) >= _FLUSH_CHUNKS:
+            self._flush()
+        return article.id
+
+    def _flush(self) -> None:
+        """Vectors first, then the docstore row: a crash in between leaves chunks the next run overwrites."""
+        if not self.pending:
+            return
+        self.archive.lexical_stale_marker.parent.mkdir(parents=True, exist_ok=True)
+        self.archive.lexical_stale_marker.touch()
+        vectors = self.archive.vectors
+        for p in self.pending:
+            vectors.delete(sorted(set(p.replaces) - {c.id for c in p.chunks}))
+        vectors.add((p.article, c) for p in self.pending for c in p.chunks)
+        for p in self.pending:
+            self.archive.docstore.put(p.article, p.chunks, p.minhash)
+        self.pending = []
+
+    def _prune(self, seen: dict[str, set[str]]) -> int:
+        """Drop articles whose file is gone, or that a re-read file no longer holds."""
+        pruned = 0
+        for path, ids in self.archive.docstore.ids_by_path().items():
+            gone = set(ids) if not Path(path).exists() else set(ids) - seen.get(path, set(ids))
+            for article_id in gone:
+                self.archive.vectors.delete(self.archive.docstore.delete(article_id))
+                self.dedup.forget(article_id)
+                pruned += 1
+        if pruned:
+            self.archive.lexical_stale_marker.touch()
+        return pruned
+

@@ -1,0 +1,97 @@
+"""Loaders: any supported file → Articles, and a LoadError for each file or record that cannot be one.
+
+`load` never raises for bad input, so one broken file in a folder of thousands is a line in the report,
+not the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from vectorstore.article import Article, LoadError
+from vectorstore.load import html, pdf, records, text, warc
+
+MiB = 1024 * 1024
+DEFAULT_MAX_BYTES = 256 * MiB
+
+Loader = Callable[[Path], Iterator[Article | LoadError]]
+LOADERS: dict[str, Loader] = {
+    ".txt": text.load,
+    ".md": text.load,
+    ".html": html.load,
+    ".htm": html.load,
+    ".jsonl": records.load_jsonl,
+    ".json": records.load_json,
+    ".csv": records.load_csv,
+    ".pdf": pdf.load,
+    ".warc": warc.load,
+    ".warc.gz": warc.load,
+}
+SUPPORTED: frozenset[str] = frozenset(LOADERS)
+
+
+def suffix(path: Path) -> str:
+    """The format suffix, lower-cased; ".warc.gz" is one suffix."""
+    name = path.name.lower()
+    return ".warc.gz" if name.endswith(".warc.gz") else path.suffix.lower()
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Folders walked (sorted, hidden entries skipped, supported files only); anything else as given.
+
+    A named file is yielded even when unsupported or missing, so `load` reports it rather than it
+    vanishing silently from the run.
+    """
+    for path in paths:
+        if not path.is_dir():
+            yield path
+            continue
+        for folder, subfolders, files in os.walk(path):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in sorted(files):
+                file = Path(folder, name)
+                if not name.startswith(".") and suffix(file) in SUPPORTED:
+                    yield file
+
+
+def load(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | LoadError]:
+    """Articles from one file, with a LoadError in place of each one that cannot be read."""
+    kind = suffix(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        yield LoadError(str(path), "no such file")
+        return
+    except OSError as exc:
+        yield LoadError(str(path), f"cannot read: {exc.strerror or exc}")
+        return
+    loader = LOADERS.get(kind)
+    if loader is None:
+        yield LoadError(
+            str(path), f"unsupported file type '{kind}' (supported: {', '.join(sorted(SUPPORTED))})"
+        )
+        return
+    problem = _problem(path, size, max_bytes)
+    if problem:
+        yield LoadError(str(path), problem)
+        return
+    try:
+        yield from loader(path)
+    except Exception as exc:  # a loader bug or a library choking on odd input: report it, keep the run going
+        yield LoadError(str(path), f"could not load {kind} file: {type(exc).__name__}: {exc}")
+
+
+def _problem(path: Path, size: int, max_bytes: int) -> str | None:
+    if not path.is_file():
+        return "not a file"
+    if size == 0:
+        return "empty file"
+    if size > max_bytes:
+        return f"file too large ({_mb(size)} MB > {_mb(max_bytes)} MB limit)"
+    return None
+
+
+def _mb(size: int) -> str:
+    return f"{round(size / MiB, 1):g}"

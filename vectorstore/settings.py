@@ -1,0 +1,33 @@
+"""One typed settings object for ingest, ask, eval and the app: defaults here, ARCHIVE_CHAT_* in the env."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_store() -> Path:
+    """The user's data folder, never the code's folder: $XDG_DATA_HOME/archive-chat."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "archive-chat"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ARCHIVE_CHAT_", extra="ignore")
+
+    store: Path = default_store()
+    chroma_url: str | None = None
+    collection: str = "articles"
+    model: Path | None = None
+    chunk_tokens: int = 200
+    embed_batch: int = 64
+    near_duplicate: float = 0.9
+    max_file_mb: int = 256
+    k: int = 5
+    answerer: str = "extractive"
+    llm: str | None = None
+    llm_base_url: str | None = None
+    min_evidence: float = 0.35
+    max_question_chars: int = 2000
