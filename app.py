@@ -1,1 +1,220 @@
+"""archive-chat in the browser: a Gradio chat beside the source cards of its last answer, and an archive tab.
 
+Layout and wiring only: answers come from `assistant.Assistant`, every piece of HTML from `assistant.render`.
+Run `python app.py --store DIR` (or `archive-chat serve`); API: /ask (question, filters_json) and /stats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import gradio as gr  # noqa: E402
+
+from assistant import Assistant, render  # noqa: E402
+from vectorstore.ingest import Ingestor  # noqa: E402
+from vectorstore.settings import Settings  # noqa: E402
+from vectorstore.store import Archive  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv", ".pdf", ".warc", ".gz"]
+MAX_UPLOAD_MB = 50
+log = logging.getLogger("archive-chat")
+
+
+def save_upload(src: Path, folder: Path) -> Path:
+    """Copy an uploaded file into `folder` under a name of our making: a cleaned stem, a content hash, the type."""
+    name = src.name.lower()
+    kind = ".warc.gz" if name.endswith(".warc.gz") else src.suffix.lower()
+    if kind not in {*UPLOAD_TYPES, ".warc.gz"} - {".gz"}:
+        raise ValueError(f"unsupported file type {kind or '(none)'!r}")
+    if src.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024:
+        raise ValueError(f"larger than {MAX_UPLOAD_MB} MB")
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", src.name[: -len(kind)]).strip("_-")[:60] or "upload"
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{stem}-{digest}{kind}"
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    archive, docstore = assistant.archive, assistant.archive.docstore
+    exports = Path(tempfile.mkdtemp(prefix="archive-chat-export-"))
+
+    def respond(question, chat, conversation, since, until, sources, comments, k):
+        chat = [*chat, {"role": "user", "content": render.esc(question)}, {"role": "assistant", "content": "…"}]
+        yield "", chat, gr.skip(), gr.skip(), gr.skip()
+        filters = {"since": since, "until": until, "sources": sources or [], "include_comments": comments}
+        history = [(t["question"], t["answer"]) for t in conversation]
+        text, answer = "", None
+        try:
+            for piece in assistant.stream(question, history, filters, int(k)):
+                if isinstance(piece, str):
+                    text += piece
+                    chat[-1] = {"role": "assistant", "content": render.linked_text(text)}
+                    yield gr.skip(), chat, gr.skip(), gr.skip(), gr.skip()
+                else:
+                    answer = piece
+        except Exception as exc:  # a bad question or filter is a chat message, never a traceback
+            if not isinstance(exc, ValueError):
+                log.exception("answering %r failed", question)
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {render.esc(exc)}"}
+            yield gr.skip(), chat, gr.skip(), gr.skip(), gr.skip()
+            return
+        chat[-1] = {"role": "assistant", "content": render.answer_html(answer)}
+        cards = answer.citations or (answer.related if answer.refused else [])
+        choices = [(f"[{c.n}] {c.title or c.url or 'untitled'}", c.n) for c in cards]
+        yield (gr.skip(), chat, [*conversation, answer.to_json()], render.sources_html(answer),
+               gr.update(choices=choices, value=choices[0][1] if choices else None))
+
+    def open_card(n, conversation):
+        last = conversation[-1] if conversation else {}
+        for c in last.get("citations") or last.get("related") or []:
+            if c["n"] == n:
+                span = (c["highlight_start"], c["highlight_end"]) if last.get("citations") else (
+                    c["char_start"], c["char_end"])
+                return render.article_html(docstore.get(c["article_id"]), span, c["section"])
+        return ""
+
+    def open_row(evt: gr.SelectData):
+        return render.article_html(docstore.get(evt.row_value[-1]))
+
+    def browse(query=""):
+        rows = [[a["title"], a["source"], a["published"] or "", a["id"]] for a in docstore.list(query or "")]
+        return rows or [["", "", "", ""]]
+
+    def refresh():
+        stats = docstore.stats()
+        return render.stats_html(stats), gr.update(choices=stats["sources"]), browse()
+
+    def ingest(files):
+        saved, rows = [], []
+        for f in files or []:
+            try:
+                saved.append(save_upload(Path(f), archive.folder / "uploads"))
+            except (OSError, ValueError) as exc:
+                rows.append([Path(f).name, "rejected", str(exc)])
+        ingestor = Ingestor(archive, report=lambda line: None) if saved else None
+        for path in saved:
+            summary = ingestor.run([path], progress=False)
+            rows.append([path.name, str(summary), "; ".join(summary.errors)])
+        return [rows or [["", "no files", ""]], *refresh()]
+
+    def export(conversation, kind):
+        if not conversation:
+            raise gr.Error("Nothing to export yet: ask a question first.")
+        path = exports / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
+        body = render.to_markdown(conversation) if kind == "md" else json.dumps(conversation, ensure_ascii=False,
+                                                                                  indent=2)
+        path.write_text(body, encoding="utf-8")
+        return str(path)
+
+    def api_ask(question: str, filters_json: str = "") -> dict:
+        """Answer a question from the archive; filters_json: {"since","until","sources","include_comments","k"}."""
+        try:
+            filters = json.loads(filters_json) if (filters_json or "").strip() else {}
+            k = filters.pop("k", None) if isinstance(filters, dict) else None
+            return assistant.ask(question, filters=filters, k=k).to_json()
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def api_stats() -> dict:
+        """How many articles and chunks the archive holds, its sources and date range."""
+        return docstore.stats()
+
+    private = {"api_visibility": "undocumented"}
+    with gr.Blocks(title="archive-chat") as demo:
+        conversation = gr.State([])
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="archive-chat", height=520, elem_id="chat", buttons=["copy"])
+                question = gr.Textbox(placeholder="Ask the archive… (Enter to send)", show_label=False,
+                                      elem_id="question")
+                with gr.Row():
+                    ask_btn = gr.Button("Ask", variant="primary", elem_id="ask")
+                    new_btn = gr.Button("New chat", elem_id="new-chat")
+                with gr.Accordion("Filters", open=False):
+                    with gr.Row():
+                        since = gr.Textbox(label="Since (YYYY-MM-DD)")
+                        until = gr.Textbox(label="Until (YYYY-MM-DD)")
+                    sources = gr.Dropdown(label="Sources", multiselect=True, choices=[])
+                    with gr.Row():
+                        comments = gr.Checkbox(label="Include reader comments")
+                        k = gr.Slider(1, 10, value=assistant.settings.k, step=1, label="Passages (k)")
+                with gr.Row():
+                    md_btn = gr.Button("Export Markdown", size="sm")
+                    json_btn = gr.Button("Export JSON", size="sm")
+                export_file = gr.File(label="Export", interactive=False)
+            with gr.Column(scale=2):
+                panel = gr.HTML(render.sources_html(None), css_template=render.CSS, elem_id="sources")
+                with gr.Row():
+                    card = gr.Dropdown(label="Source card", choices=[], scale=3)
+                    open_btn = gr.Button("Open article", scale=1, elem_id="open-article")
+                article = gr.HTML("", css_template=render.CSS, elem_id="article")
+        with gr.Tab("Archive"):
+            stats = gr.HTML(css_template=render.CSS)
+            files = gr.File(label=f"Add files (up to {MAX_UPLOAD_MB} MB each)", file_count="multiple",
+                            file_types=UPLOAD_TYPES)
+            ingest_btn = gr.Button("Ingest", variant="primary")
+            report = gr.Dataframe(headers=["file", "result", "errors"], interactive=False, wrap=True)
+            search = gr.Textbox(label="Search titles, sources, URLs")
+            table = gr.Dataframe(headers=["title", "source", "published", "id"], interactive=False, wrap=True)
+            shown = gr.HTML(css_template=render.CSS)
+
+        inputs = [question, chat, conversation, since, until, sources, comments, k]
+        outputs = [question, chat, conversation, panel, card]
+        question.submit(respond, inputs, outputs, **private)
+        ask_btn.click(respond, inputs, outputs, **private)
+        new_btn.click(lambda: ([], [], render.sources_html(None), gr.update(choices=[], value=None), ""),
+                      None, [chat, conversation, panel, card, article], **private)
+        open_btn.click(open_card, [card, conversation], article, **private)
+        card.input(open_card, [card, conversation], article, **private)
+        md_btn.click(lambda c: export(c, "md"), conversation, export_file, **private)
+        json_btn.click(lambda c: export(c, "json"), conversation, export_file, **private)
+        ingest_btn.click(ingest, files, [report, stats, sources, table], concurrency_limit=1, **private)
+        search.change(browse, search, table, **private)
+        table.select(open_row, None, shown, **private)
+        demo.load(refresh, None, [stats, sources, table], **private)
+        gr.api(api_ask, api_name="ask")
+        gr.api(api_stats, api_name="stats")
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="archive-chat serve", description="Chat with the archive in a browser.")
+    parser.add_argument("--store", type=Path, help="store folder [env ARCHIVE_CHAT_STORE]")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on [127.0.0.1]")
+    parser.add_argument("--auth", default=os.environ.get("ARCHIVE_CHAT_AUTH"),
+                        help="USER:PASS required to open the app [env ARCHIVE_CHAT_AUTH]")
+    args = parser.parse_args(argv)
+    auth = None
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        if not user or not password:
+            parser.error("--auth must be USER:PASS")
+        auth = (user, password)
+    archive = Archive(Settings(**({"store": args.store} if args.store else {})))
+    if archive.docstore.stats()["articles"] == 0:
+        print(f"{archive.folder}: no articles yet; ingesting the samples in {SAMPLES}", flush=True)
+        print(Ingestor(archive).run([SAMPLES], progress=True), flush=True)
+    if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host} without --auth: anyone who can reach it can use it", flush=True)
+    build_app(Assistant(archive)).queue().launch(
+        server_name=args.host, server_port=args.port, share=False, auth=auth, max_file_size=f"{MAX_UPLOAD_MB}mb"
+    )
+
+
+if __name__ == "__main__":
+    main()

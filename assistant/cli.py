@@ -124,3 +124,12 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
     for c in answer.citations or answer.related:
         label = "" if answer.citations else "related: "
         click.echo(f"[{c.n}] {label}{c.title or c.url} — {c.source or '?'}, {c.published or 'undated'} {c.url}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Start the chat UI (same options as `python app.py`: --store, --port, --host, --auth)."""
+    import app
+
+    app.main(ctx.args)

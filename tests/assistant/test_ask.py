@@ -1,0 +1,90 @@
+"""The issue's checks on the seed article ingested among other articles: cited answers, refusals, follow-ups."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from assistant import Assistant
+from assistant.cli import main
+from assistant.filters import Filters
+from assistant.timeframe import timeframe
+
+HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
+
+
+@pytest.fixture(scope="module")
+def assistant(news_store) -> Assistant:
+    return Assistant(news_store)
+
+
+def test_answer_cites_the_seed_excerpt(assistant):
+    answer = assistant.ask(HAMAS)
+    assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
+    first = answer.citations[0]
+    assert "[1]" in answer.answer and "Ahmed Abdel Hadi" in first.excerpt
+    stored = assistant.archive.docstore.get(first.article_id)
+    assert stored.text[first.char_start : first.char_end] == first.excerpt
+    assert "Ahmed Abdel Hadi" in stored.text[first.highlight_start : first.highlight_end]
+
+
+def test_tv_station(assistant):
+    answer = assistant.ask("Which TV station interviewed Mahmoud Zahar?")
+    assert "Al-Manar" in answer.answer and answer.citations
+
+
+def test_unanswerable_is_refused_without_support(assistant):
+    answer = assistant.ask("What is the capital of Peru?")
+    assert answer.refused and answer.citations == []
+    assert "no passage" in answer.answer
+
+
+def test_comments_cited_only_when_included(assistant):
+    question = "Who wants to totally destroy Israel according to their constitution?"
+    default = assistant.ask(question)
+    assert all(c.section == "body" for c in default.citations + default.related)
+    with_comments = assistant.ask(question, filters={"include_comments": True})
+    assert any(c.section == "comments" for c in with_comments.citations + with_comments.related)
+
+
+def test_follow_up_uses_the_conversation(assistant):
+    first = assistant.ask(HAMAS)
+    follow = assistant.ask("And who led the Hezbollah side?", history=[(HAMAS, first.answer)])
+    assert "Hasan Huballah" in follow.answer
+    assert "Hamas" in follow.retrieval_query
+
+
+def test_filters_restrict_dates_and_sources(assistant):
+    only_cnn = assistant.ask(HAMAS, filters={"source": "cnn.com"})
+    assert all(c.source == "cnn.com" for c in only_cnn.citations + only_cnn.related)
+    old = assistant.ask("What happened?", filters=Filters(until=date(2015, 1, 1)))
+    assert all((c.published or "0") <= "2015-01-01" for c in old.citations + old.related)
+
+
+def test_dates_in_the_question_become_filters():
+    assert timeframe("Who won this week?", date(2022, 10, 6))[:2] == (date(2022, 9, 29), date(2022, 10, 6))
+    assert timeframe("Who won in March 2015?", None)[:2] == (date(2015, 3, 1), date(2015, 3, 31))
+    since, until, phrase = timeframe("What was said before the ceasefire of August 2014?", None)
+    assert since is None and until == date(2014, 7, 31) and phrase.startswith("before")
+    assert timeframe("How did 2000 people vote?", None) is None
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "x" * 100_000])
+def test_bad_questions_get_a_clear_message(assistant, question):
+    with pytest.raises(ValueError, match="empty|limit is"):
+        assistant.ask(question)
+
+
+def test_ask_json_from_the_cli(news_store):
+    result = CliRunner().invoke(main, ["ask", HAMAS, "--store", str(news_store.folder), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "Ahmed Abdel Hadi" in data["answer"] and data["refused"] is False
+    keys = {"n", "article_id", "title", "url", "source", "published", "section", "excerpt", "char_start",
+            "char_end", "highlight_start", "highlight_end", "score"}
+    assert keys <= set(data["citations"][0]) and "total" in data["timings_ms"]
+    long = CliRunner().invoke(main, ["ask", "x" * 50_000, "--store", str(news_store.folder)])
+    assert long.exit_code == 1 and "limit is" in long.output and "Traceback" not in long.output
