@@ -98,7 +98,8 @@ def stats(store: Path | None, as_json: bool) -> None:
 @click.option("--as-of", "as_of", help="The date the question is asked at: 'this week' counts back from it.")
 @click.option("--source", "sources", multiple=True, help="Only these sources/sites (repeatable).")
 @click.option("--include-comments", is_flag=True, help="Let reader comments be cited.")
-@click.option("--llm", envvar="ARCHIVE_CHAT_LLM", help="Answer with a chat model, e.g. openai:gpt-4o-mini, ollama:llama3.2.")
+@click.option("--llm", envvar="ARCHIVE_CHAT_LLM",
+              help="Answer with a chat model, e.g. openai:gpt-4o-mini, ollama:llama3.2.")
 @user_errors
 def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool, k: int | None,
         since: str | None, until: str | None, as_of: str | None, sources: tuple[str, ...],
@@ -133,3 +134,37 @@ def serve(ctx: click.Context) -> None:
     import app
 
     app.main(ctx.args)
+
+
+@main.command("eval")
+@click.argument("questions", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_store
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-out"), show_default=True,
+              help="Run folder: results.jsonl, metrics.json, ragas.jsonl, report.md/html and plots.")
+@click.option("--k", type=int, default=5, show_default=True, help="Passages to retrieve per question.")
+@click.option("--llm", envvar="ARCHIVE_CHAT_LLM", help="Answer with a chat model, e.g. openai:gpt-4o-mini.")
+@click.option("--fresh", is_flag=True, help="Start over instead of resuming the questions already in --out.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--compare", nargs=2, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Compare two run folders instead of running: RUN_A RUN_B.")
+@user_errors
+def eval_(questions: Path | None, store: Path | None, out: Path, k: int, llm: str | None, fresh: bool, quiet: bool,
+          compare: tuple[Path, Path] | None) -> None:
+    """Score the assistant on QUESTIONS.jsonl ({id, question, answers, sources}), or compare two runs."""
+    if compare:
+        from assistant.report import compare as compare_runs
+
+        click.echo(compare_runs(*compare))
+        return
+    if questions is None:
+        raise click.UsageError("give QUESTIONS.jsonl, or --compare RUN_A RUN_B")
+    from assistant import Assistant
+    from assistant.evaluate import run
+
+    assistant = Assistant.from_settings(store=store, llm=llm)
+    summary = run(assistant, questions, out, k=k, fresh=fresh, progress=not quiet,
+                  warn=lambda line: click.echo(line, err=True))
+    click.echo(str(summary))
+    for key, value in summary.metrics.items():
+        click.echo(f"{key}: {value}")
+    click.echo(f"report: {out / 'report.html'}")

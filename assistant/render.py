@@ -62,7 +62,7 @@ def link(url: str | None, text: str | None = None) -> str:
 
 
 def linked_text(text: str, numbers: Iterable[int] | None = None) -> str:
-    """Text escaped, each [n] marker (for a card n that exists) a link to that source card."""
+    """Text escaped, line breaks as <br>, each [n] marker (for a card n that exists) a link to its source card."""
     known = None if numbers is None else set(numbers)
 
     def marker(m: re.Match) -> str:
@@ -71,7 +71,7 @@ def linked_text(text: str, numbers: Iterable[int] | None = None) -> str:
             return m.group(0)
         return f'<a href="#source-{n}" class="cite">[{n}]</a>'
 
-    return _MARKER.sub(marker, esc(text))
+    return _MARKER.sub(marker, esc(text)).replace("\n", "<br>")
 
 
 def answer_html(answer: Any) -> str:

@@ -30,7 +30,8 @@ class Deduplicator:
         self.threshold = threshold
         self.signatures: dict[str, MinHash] = {}
         for article_id, blob in docstore.minhashes():
-            self.remember(article_id, MinHash(num_perm=_PERMUTATIONS, hashvalues=np.frombuffer(blob, np.uint64), scheme=_SCHEME))
+            hashes = np.frombuffer(blob, np.uint64)
+            self.remember(article_id, MinHash(num_perm=_PERMUTATIONS, hashvalues=hashes, scheme=_SCHEME))
 
     def remember(self, article_id: str, sig: MinHash) -> None:
         if article_id in self.signatures:

@@ -29,5 +29,5 @@ class Settings(BaseSettings):
     answerer: str = "extractive"
     llm: str | None = None
     llm_base_url: str | None = None
-    min_evidence: float = 0.35
+    min_evidence: float = 0.5
     max_question_chars: int = 2000

@@ -34,7 +34,8 @@ def prompt(question: str, passages: list[Passage], history: list[tuple[str, str]
         for i, p in enumerate(passages, 1)
     )
     earlier = "".join(f"Earlier question: {q}\nEarlier answer: {a}\n" for q, a in history[-3:])
-    return [SystemMessage(SYSTEM), HumanMessage(f"{earlier}<excerpts>\n{excerpts}\n</excerpts>\n\nQuestion: {question}")]
+    user = f"{earlier}<excerpts>\n{excerpts}\n</excerpts>\n\nQuestion: {question}"
+    return [SystemMessage(SYSTEM), HumanMessage(user)]
 
 
 def _supporting_sentence(passage: Passage, answer: str) -> tuple[int, int]:
