@@ -118,7 +118,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         body = render.to_markdown(conversation) if kind == "md" else json.dumps(conversation, ensure_ascii=False,
                                                                                   indent=2)
         path.write_text(body, encoding="utf-8")
-        return str(path)
+        return gr.update(value=str(path), visible=True)
 
     def api_ask(question: str, filters_json: str = "") -> dict:
         """Answer a question from the archive; filters_json: {"since","until","sources","include_comments","k"}."""
@@ -138,7 +138,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         conversation = gr.State([])
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="archive-chat", height=520, elem_id="chat", buttons=["copy"])
+                chat = gr.Chatbot(label="archive-chat", height=520, elem_id="chat", buttons=["copy"],
+                                  render_markdown=False)
                 question = gr.Textbox(placeholder="Ask the archive… (Enter to send)", show_label=False,
                                       elem_id="question")
                 with gr.Row():
@@ -155,7 +156,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Row():
                     md_btn = gr.Button("Export Markdown", size="sm")
                     json_btn = gr.Button("Export JSON", size="sm")
-                export_file = gr.File(label="Export", interactive=False)
+                export_file = gr.File(label="Export", interactive=False, visible=False)
             with gr.Column(scale=2):
                 panel = gr.HTML(render.sources_html(None), css_template=render.CSS, elem_id="sources")
                 with gr.Row():
@@ -178,6 +179,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         ask_btn.click(respond, inputs, outputs, **private)
         new_btn.click(lambda: ([], [], render.sources_html(None), gr.update(choices=[], value=None), ""),
                       None, [chat, conversation, panel, card, article], **private)
+        chat.clear(lambda: ([], render.sources_html(None), gr.update(choices=[], value=None)), None,
+                   [conversation, panel, card], **private)
         open_btn.click(open_card, [card, conversation], article, **private)
         card.input(open_card, [card, conversation], article, **private)
         md_btn.click(lambda c: export(c, "md"), conversation, export_file, **private)

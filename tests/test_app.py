@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -11,12 +12,15 @@ for _name, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"
                       "DO_NOT_TRACK": "1"}.items():
     os.environ[_name] = _value
 
+import gradio as gr  # noqa: E402
 import pytest  # noqa: E402
-from gradio_client import Client  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
 
 import app  # noqa: E402
 from assistant import Assistant, render  # noqa: E402
 from assistant.answer import NO_ANSWER  # noqa: E402
+from vectorstore.settings import Settings  # noqa: E402
+from vectorstore.store import Archive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_QUESTION = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
@@ -156,10 +160,57 @@ def test_stats_endpoint_counts_articles(client, news_store):
 
 
 def test_chat_shows_errors_as_messages(client):
-    _, chat, *_ = client.predict("", [], [], "", "", [], False, 5, api_name="/respond")
-    assert "question is empty" in chat[-1]["content"]
-    _, chat, *_ = client.predict(SEED_QUESTION, [], [], "not a date", "", [], False, 5, api_name="/respond")
-    assert "not a date" in chat[-1]["content"]
+    _, chat, *_ = client.predict("", [], "", "", [], False, 5, api_name="/respond")
+    assert "question is empty" in str(chat[-1]["content"])
+    _, chat, *_ = client.predict(SEED_QUESTION, [], "not a date", "", [], False, 5, api_name="/respond")
+    assert "not a date" in str(chat[-1]["content"])
+
+
+def test_upload_is_ingested_and_its_html_escaped(tmp_path, embedder):
+    record = {"title": "<script>alert(1)</script> Zorblax festival", "url": "javascript:alert(1)",
+              "source": "<img src=x onerror=alert(1)>", "date": "2021-03-04",
+              "text": "The Zorblax festival in Quenton was opened on 3 March 2021 by mayor Ilse Varga "
+                      "<img src=x onerror=alert(1)>, who cut a ribbon of reeds. More than four thousand visitors "
+                      "came to the festival in the valley, organisers said."}
+    upload = tmp_path / "client" / "<b>x<b> ..%2f;rm -rf .jsonl"
+    upload.parent.mkdir()
+    upload.write_text(json.dumps(record) + "\n")
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    demo = app.build_app(Assistant(archive))
+    port = _port()
+    demo.queue().launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1", quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
+        report, stats, *_ = client.predict([handle_file(upload)], api_name="/ingest")
+        assert report["data"][0][1].startswith("added 1") and "<b>1</b> articles" in stats
+        (saved,) = (tmp_path / "store" / "uploads").iterdir()
+        assert re.fullmatch(r"[A-Za-z0-9_-]+-[0-9a-f]{12}\.jsonl", saved.name), saved.name
+        _, chat, panel, _ = client.predict("Who opened the Zorblax festival?", [], "", "", [], False, 5,
+                                           api_name="/respond")
+    finally:
+        demo.close()
+    bubble = str(chat[-1]["content"])
+    assert "Ilse Varga" in bubble and '<a href="#source-1" class="cite">[1]</a>' in bubble
+    for out in (bubble, panel):
+        assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Zorblax festival" in panel and "javascript:alert(1)" in panel
+
+
+def test_main_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, embedder, capsys):
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "seed.txt").write_text((ROOT / "samples" / "000_9ac7acf72945896c.txt").read_text())
+    launched = {}
+    monkeypatch.setattr(app, "SAMPLES", samples)
+    monkeypatch.setattr(app, "Archive", lambda settings: Archive(settings, embedder))
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.update(kw))
+    app.main(["--store", str(tmp_path / "store"), "--port", "7999", "--auth", "ann:s3cret"])
+    assert "ingesting the samples" in capsys.readouterr().out
+    assert Archive(Settings(store=tmp_path / "store"), embedder).docstore.stats()["articles"] == 1
+    assert launched["auth"] == ("ann", "s3cret") and launched["server_port"] == 7999
+    assert launched["server_name"] == "127.0.0.1" and launched["share"] is False
+    with pytest.raises(SystemExit):
+        app.main(["--store", str(tmp_path / "store"), "--auth", "no-colon"])
 
 
 # --- a real browser ---------------------------------------------------------------------------------------------
@@ -180,8 +231,11 @@ def test_browser_chat_cites_and_highlights(served):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(served, wait_until="networkidle")
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(served)
+                       else route.abort())  # fonts and the like from the internet: not reachable, not waited for
+            page.goto(served)
             box = page.locator("#question textarea")
+            box.wait_for(timeout=30_000)
             box.fill(SEED_QUESTION)
             box.press("Enter")
             page.wait_for_selector("#sources mark", timeout=60_000)
