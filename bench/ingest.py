@@ -71,8 +71,10 @@ def child(which: str, corpus: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=f"bench-{which}-") as tmp:
         chunks = (run_ours if which == "ours" else run_tutorial)(corpus, Path(tmp))
         seconds = time.perf_counter() - START
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"chunks": chunks, "seconds": seconds, "peak_rss_mb": peak_mb}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"chunks": chunks, "seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
+                      "peak_rss_mb": usage.ru_maxrss / 1024,  # KiB on Linux
+                      "load_avg_5min": os.getloadavg()[1]}))  # others' work on the box skews `seconds`
 
 
 def sample(corpus: Path, n: int, into: Path) -> tuple[int, int]:
@@ -113,12 +115,15 @@ def main() -> None:
             rows.append({"pipeline": name, "articles": articles, "chars": chars, **result,
                          "chars_per_s": chars / secs, "chunks_per_s": result["chunks"] / secs})
 
-    head = ("pipeline", "articles", "article chars", "chunks", "seconds", "chars/s", "chunks/s", "peak RSS MB")
+    head = ("pipeline", "articles", "article chars", "chunks", "seconds", "chars/s", "chunks/s", "peak RSS MB",
+            "CPU s", "load 5m")
     cells = [(r["pipeline"], f"{r['articles']:,}", f"{r['chars']:,}", f"{r['chunks']:,}", f"{r['seconds']:.1f}",
-              f"{r['chars_per_s']:,.0f}", f"{r['chunks_per_s']:.1f}", f"{r['peak_rss_mb']:,.0f}") for r in rows]
+              f"{r['chars_per_s']:,.0f}", f"{r['chunks_per_s']:.1f}", f"{r['peak_rss_mb']:,.0f}",
+              f"{r['cpu_s']:.0f}", f"{r['load_avg_5min']:.2f}") for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *cells, strict=True)]
     for i, line in enumerate([head, *cells]):
-        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(line, widths))))
+        pairs = enumerate(zip(line, widths, strict=True))
+        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in pairs))
         if i == 0:
             print("  ".join("-" * w for w in widths))
     ratio = rows[0]["chars_per_s"] / rows[1]["chars_per_s"]
