@@ -21,7 +21,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from assistant import Assistant, render  # noqa: E402
+from assistant import Assistant, feedback, render  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
@@ -120,6 +120,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         path.write_text(body, encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
+    def rate(rating, note, conversation):
+        if not conversation:
+            raise gr.Error("Nothing to rate yet: ask a question first.")
+        feedback.record(archive.folder / "feedback.jsonl", conversation[-1], rating, note or "")
+        gr.Info(f"Thanks: rated {'👍' if rating == 'up' else '👎'}, saved to {archive.folder / 'feedback.jsonl'}")
+        return ""
+
     def api_ask(question: str, filters_json: str = "") -> dict:
         """Answer a question from the archive; filters_json: {"since","until","sources","include_comments","k"}."""
         try:
@@ -145,6 +152,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Row():
                     ask_btn = gr.Button("Ask", variant="primary", elem_id="ask")
                     new_btn = gr.Button("New chat", elem_id="new-chat")
+                with gr.Row():
+                    up_btn = gr.Button("👍 Good answer", size="sm", elem_id="rate-up")
+                    down_btn = gr.Button("👎 Bad answer", size="sm", elem_id="rate-down")
+                    note = gr.Textbox(placeholder="Optional note on the last answer", show_label=False, scale=2)
                 with gr.Accordion("Filters", open=False):
                     with gr.Row():
                         since = gr.Textbox(label="Since (YYYY-MM-DD)")
@@ -181,6 +192,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                       None, [chat, conversation, panel, card, article], **private)
         chat.clear(lambda: ([], render.sources_html(None), gr.update(choices=[], value=None)), None,
                    [conversation, panel, card], **private)
+        up_btn.click(lambda n, c: rate("up", n, c), [note, conversation], note, api_name="rate_up", **private)
+        down_btn.click(lambda n, c: rate("down", n, c), [note, conversation], note, api_name="rate_down",
+                       **private)
         open_btn.click(open_card, [card, conversation], article, **private)
         card.input(open_card, [card, conversation], article, **private)
         md_btn.click(lambda c: export(c, "md"), conversation, export_file, **private)

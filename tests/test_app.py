@@ -249,3 +249,20 @@ def test_browser_chat_cites_and_highlights(served):
         finally:
             browser.close()
     assert not dialogs
+
+
+def test_thumbs_append_feedback_that_eval_reads(served, news_store):
+    from assistant.evaluate import read_questions
+
+    path = news_store.folder / "feedback.jsonl"
+    path.unlink(missing_ok=True)
+    client = Client(served, verbose=False, download_files=False)  # one session: the rating is of its answer
+    with pytest.raises(Exception, match="Nothing to rate yet"):
+        client.predict("", api_name="/rate_up")
+    client.predict(SEED_QUESTION, [], "", "", [], False, 5, api_name="/respond")
+    assert client.predict("  exactly right ", api_name="/rate_up") == ""  # the note box is cleared
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert line["rating"] == "up" and line["note"] == "exactly right" and line["question"] == SEED_QUESTION
+    assert "Ahmed Abdel Hadi" in line["citations"][0]["excerpt"]
+    (question,) = list(read_questions(path, warn=lambda _: None))
+    assert question.question == SEED_QUESTION and any("Ahmed Abdel Hadi" in a for a in question.answers)

@@ -62,8 +62,8 @@ class Chunker:
         start = end = tokens = 0
         for unit in self._units(text):
             full = tokens + unit.tokens > self.max_tokens
-            # Prefer to begin a new chunk at a paragraph once the current one is half full.
-            if tokens and (full or (unit.opens_paragraph and tokens >= self.max_tokens // 2)):
+            # Prefer to begin a new chunk at a paragraph once the current one is three quarters full.
+            if tokens and (full or (unit.opens_paragraph and tokens >= self.max_tokens * 3 // 4)):
                 spans.append((start, end))
                 tokens = 0
             if not tokens:

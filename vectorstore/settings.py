@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     collection: str = "articles"
     model: Path | None = None
-    chunk_tokens: int = 200
+    chunk_tokens: int = 240
     embed_batch: int = 64
     near_duplicate: float = 0.9
     max_file_mb: int = 256
