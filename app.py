@@ -88,7 +88,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return ""
 
     def open_row(evt: gr.SelectData):
-        return render.article_html(docstore.get(evt.row_value[-1]))
+        return render.article_html(docstore.get(evt.row_value[-1])), evt.row_value[-1]
+
+    def delete(article_id):
+        if not (article_id or "").strip() or not archive.delete_article(article_id.strip()):
+            raise gr.Error("Pick an article in the table first.")
+        return ["", "", *refresh()]
 
     def browse(query=""):
         rows = [[a["title"], a["source"], a["published"] or "", a["id"]] for a in docstore.list(query or "")]
@@ -182,6 +187,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             report = gr.Dataframe(headers=["file", "result", "errors"], interactive=False, wrap=True)
             search = gr.Textbox(label="Search titles, sources, URLs")
             table = gr.Dataframe(headers=["title", "source", "published", "id"], interactive=False, wrap=True)
+            with gr.Row():
+                picked = gr.Textbox(label="Selected article id", interactive=False, scale=3)
+                delete_btn = gr.Button("Delete article", variant="stop", scale=1)
             shown = gr.HTML(css_template=render.CSS)
 
         inputs = [question, chat, conversation, since, until, sources, comments, k]
@@ -201,7 +209,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         json_btn.click(lambda c: export(c, "json"), conversation, export_file, **private)
         ingest_btn.click(ingest, files, [report, stats, sources, table], concurrency_limit=1, **private)
         search.change(browse, search, table, **private)
-        table.select(open_row, None, shown, **private)
+        table.select(open_row, None, [shown, picked], **private)
+        delete_btn.click(delete, picked, [picked, shown, stats, sources, table], api_name="delete", **private)
         demo.load(refresh, None, [stats, sources, table], **private)
         gr.api(api_ask, api_name="ask")
         gr.api(api_stats, api_name="stats")

@@ -19,6 +19,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 import app  # noqa: E402
 from assistant import Assistant, render  # noqa: E402
 from assistant.answer import NO_ANSWER  # noqa: E402
+from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
 
@@ -266,3 +267,22 @@ def test_thumbs_append_feedback_that_eval_reads(served, news_store):
     assert "Ahmed Abdel Hadi" in line["citations"][0]["excerpt"]
     (question,) = list(read_questions(path, warn=lambda _: None))
     assert question.question == SEED_QUESTION and any("Ahmed Abdel Hadi" in a for a in question.answers)
+
+
+def test_delete_removes_an_article_from_every_index(tmp_path, embedder):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    (tmp_path / "a.md").write_text("# Ferry strike\n\nThe Lisbon ferry crews struck on Friday over pay.\n")
+    Ingestor(archive).run([tmp_path / "a.md"], progress=False)
+    (article_id,) = archive.docstore.ids_by_path()[str(tmp_path / "a.md")]
+    demo = app.build_app(Assistant(archive))
+    port = _port()
+    demo.queue().launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1", quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
+        with pytest.raises(Exception, match="Pick an article"):
+            client.predict("", api_name="/delete")
+        client.predict(article_id, api_name="/delete")
+    finally:
+        demo.close()
+    assert archive.docstore.get(article_id) is None
+    assert archive.vectors.ids() == set() and archive.lexical.ids == []
