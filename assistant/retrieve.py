@@ -58,7 +58,6 @@ class HybridRetriever(BaseRetriever):
             row = rows.get(cid)
             if row is None:  # in the index but not (yet) in the docstore: an ingest in flight
                 continue
-            row.pop("also")
             passage = Passage(**row, dense=dense_score.get(cid, 0.0), lexical=lexical_score.get(cid, 0.0))
             passage.score = score * _recency(passage.published, filters.as_of)
             candidates.append(passage)

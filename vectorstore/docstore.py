@@ -159,12 +159,12 @@ class DocStore:
         marks = ",".join("?" * len(chunk_ids))
         rows = self.db.execute(
             "SELECT c.id, c.article_id, c.section, c.idx, c.char_start, c.char_end, c.text, a.title, a.url, "
-            "a.source, a.published, a.also FROM chunks c JOIN articles a ON a.id = c.article_id "
+            "a.source, a.published FROM chunks c JOIN articles a ON a.id = c.article_id "
             f"WHERE c.id IN ({marks})",
             chunk_ids,
         )
         keys = ("chunk_id", "article_id", "section", "index", "char_start", "char_end", "text", "title", "url",
-                "source", "published", "also")
+                "source", "published")
         return {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
 
     def all_chunk_ids(self) -> set[str]:
