@@ -1,20 +1,21 @@
 """archive-chat in the browser: a Gradio chat beside the source cards of its last answer, and an archive tab.
 
-Layout and wiring only: answers come from `assistant.Assistant`, every piece of HTML from `assistant.render`.
-Run `python app.py --store DIR` (or `archive-chat serve`); API: /ask (question, filters_json) and /stats.
+Layout and wiring only: answers come from `assistant.Assistant`, every piece of HTML from `assistant.render`,
+uploads go through `assistant.uploads`. Chats read through the assistant's archive while the Archive tab writes,
+one write at a time, through `write_handle`. Run `python app.py --store DIR` (or `archive-chat serve`); API:
+/ask (question, filters_json), /stats, /export_json, /export_markdown.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
-import re
-import shutil
 import tempfile
+import threading
 import time
+from functools import cache
 from pathlib import Path
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -22,35 +23,38 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant, feedback, render  # noqa: E402
-from vectorstore.ingest import Ingestor  # noqa: E402
+from assistant.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, accept, ingest_files  # noqa: E402
+from vectorstore.ingest import Ingestor, Summary  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv", ".pdf", ".warc", ".gz"]
-MAX_UPLOAD_MB = 50
+ANSWERS_AT_ONCE = 4  # an LLM answer streams for seconds: one user's question must not queue all the others
 log = logging.getLogger("archive-chat")
 
 
-def save_upload(src: Path, folder: Path) -> Path:
-    """Copy an uploaded file into `folder` under a name of our making: a cleaned stem, a content hash, the type."""
-    name = src.name.lower()
-    kind = ".warc.gz" if name.endswith(".warc.gz") else src.suffix.lower()
-    if kind not in {*UPLOAD_TYPES, ".warc.gz"} - {".gz"}:
-        raise ValueError(f"unsupported file type {kind or '(none)'!r}")
-    if src.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024:
-        raise ValueError(f"larger than {MAX_UPLOAD_MB} MB")
-    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", src.name[: -len(kind)]).strip("_-")[:60] or "upload"
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / f"{stem}-{digest}{kind}"
-    shutil.copyfile(src, dest)
-    return dest
+def write_handle(archive: Archive) -> Archive:
+    """The same store opened a second time, for the Archive tab's writes; it shares the loaded model.
+
+    Its own SQLite connection is the point: chats reading on theirs see an article before or after the write's
+    transaction, never half of it (on one shared connection they would see its uncommitted rows).
+    """
+    return Archive(archive.settings, archive.embedder)
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     archive, docstore = assistant.archive, assistant.archive.docstore
     exports = Path(tempfile.mkdtemp(prefix="archive-chat-export-"))
+
+    write_lock = threading.Lock()  # one ingest or delete at a time, even one that outlives its browser tab
+
+    @cache
+    def writer() -> Archive:
+        return write_handle(archive)
+
+    def written() -> None:
+        """Chats search the BM25 index the write just rebuilt."""
+        archive.lexical = writer().lexical
 
     def respond(question, chat, conversation, since, until, sources, comments, k):
         chat = [*chat, {"role": "user", "content": render.esc(question)}, {"role": "assistant", "content": "…"}]
@@ -91,8 +95,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return render.article_html(docstore.get(evt.row_value[-1])), evt.row_value[-1]
 
     def delete(article_id):
-        if not (article_id or "").strip() or not archive.delete_article(article_id.strip()):
-            raise gr.Error("Pick an article in the table first.")
+        with write_lock:
+            if not (article_id or "").strip() or not writer().delete_article(article_id.strip()):
+                raise gr.Error("Pick an article in the table first.")
+            written()
         return ["", "", *refresh()]
 
     def browse(query=""):
@@ -104,22 +110,32 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return render.stats_html(stats), gr.update(choices=stats["sources"]), browse()
 
     def ingest(files):
-        saved, rows = [], []
-        for f in files or []:
-            try:
-                saved.append(save_upload(Path(f), archive.folder / "uploads"))
-            except (OSError, ValueError) as exc:
-                rows.append([Path(f).name, "rejected", str(exc)])
-        ingestor = Ingestor(archive, report=lambda line: None) if saved else None
-        for path in saved:
-            summary = ingestor.run([path], progress=False)
-            rows.append([path.name, str(summary), "; ".join(summary.errors)])
-        return [rows or [["", "no files", ""]], *refresh()]
+        """Stream the report: refused files at once, running counts as articles go in, a line as each file ends,
+        then the archive's stats."""
+        saved, refused = accept([Path(f) for f in files or []], archive.folder / "uploads")
+        rows = [[name, "rejected", why] for name, why in refused]
+        done: list[Summary] = []
+
+        def status(current: str = "", running: Summary | None = None) -> str:
+            return render.ingest_status(done, len(saved), docstore.stats(), current, running)
+
+        if not saved:
+            yield rows or [["", "no files", ""]], status(), *refresh()
+            return
+        yield rows, status(saved[0].name), *[gr.skip()] * 3
+        for path, summary, finished in ingest_files(writer(), saved, write_lock, written):
+            if finished:
+                done.append(summary)
+                rows.append([path.name, str(summary), "; ".join(summary.errors)])
+            following = saved[len(done)].name if finished and len(done) < len(saved) else ""
+            yield rows, status(following if finished else path.name, None if finished else summary), *[gr.skip()] * 3
+        yield rows, status(), *refresh()
 
     def export(conversation, kind):
         if not conversation:
             raise gr.Error("Nothing to export yet: ask a question first.")
-        path = exports / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
+        folder = Path(tempfile.mkdtemp(dir=exports))  # a folder per export: two sessions never share a file
+        path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
         body = render.to_markdown(conversation) if kind == "md" else json.dumps(conversation, ensure_ascii=False,
                                                                                   indent=2)
         path.write_text(body, encoding="utf-8")
@@ -176,26 +192,30 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 panel = gr.HTML(render.sources_html(None), css_template=render.CSS, elem_id="sources")
                 with gr.Row():
-                    card = gr.Dropdown(label="Source card", choices=[], scale=3)
+                    card = gr.Dropdown(label="Source card", choices=[], scale=3, elem_id="card")
                     open_btn = gr.Button("Open article", scale=1, elem_id="open-article")
                 article = gr.HTML("", css_template=render.CSS, elem_id="article")
         with gr.Tab("Archive"):
             stats = gr.HTML(css_template=render.CSS)
-            files = gr.File(label=f"Add files (up to {MAX_UPLOAD_MB} MB each)", file_count="multiple",
-                            file_types=UPLOAD_TYPES)
+            files = gr.File(label=f"Add files or zips of them: {' '.join(UPLOAD_TYPES)} (up to {MAX_UPLOAD_MB} MB "
+                                  "each)", file_count="multiple")  # types checked per file: a stray .docx is a line
             ingest_btn = gr.Button("Ingest", variant="primary")
+            status = gr.Textbox(label="Progress", interactive=False, elem_id="ingest-status")
             report = gr.Dataframe(headers=["file", "result", "errors"], interactive=False, wrap=True)
             search = gr.Textbox(label="Search titles, sources, URLs")
-            table = gr.Dataframe(headers=["title", "source", "published", "id"], interactive=False, wrap=True)
+            table = gr.Dataframe(headers=["title", "source", "published", "id"], interactive=False, wrap=True,
+                                 elem_id="articles")
             with gr.Row():
                 picked = gr.Textbox(label="Selected article id", interactive=False, scale=3)
                 delete_btn = gr.Button("Delete article", variant="stop", scale=1)
-            shown = gr.HTML(css_template=render.CSS)
+            shown = gr.HTML(css_template=render.CSS, elem_id="shown")
 
         inputs = [question, chat, conversation, since, until, sources, comments, k]
         outputs = [question, chat, conversation, panel, card]
-        question.submit(respond, inputs, outputs, **private)
-        ask_btn.click(respond, inputs, outputs, **private)
+        answering = {"concurrency_id": "answer", "concurrency_limit": ANSWERS_AT_ONCE}
+        writing = {"concurrency_id": "write", "concurrency_limit": 1}  # one ingest or delete at a time
+        question.submit(respond, inputs, outputs, **answering, **private)
+        ask_btn.click(respond, inputs, outputs, **answering, **private)
         new_btn.click(lambda: ([], [], render.sources_html(None), gr.update(choices=[], value=None), ""),
                       None, [chat, conversation, panel, card, article], **private)
         chat.clear(lambda: ([], render.sources_html(None), gr.update(choices=[], value=None)), None,
@@ -205,16 +225,24 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                        **private)
         open_btn.click(open_card, [card, conversation], article, **private)
         card.input(open_card, [card, conversation], article, **private)
-        md_btn.click(lambda c: export(c, "md"), conversation, export_file, **private)
-        json_btn.click(lambda c: export(c, "json"), conversation, export_file, **private)
-        ingest_btn.click(ingest, files, [report, stats, sources, table], concurrency_limit=1, **private)
+        md_btn.click(lambda c: export(c, "md"), conversation, export_file, api_name="export_markdown", **private)
+        json_btn.click(lambda c: export(c, "json"), conversation, export_file, api_name="export_json", **private)
+        ingest_btn.click(ingest, files, [report, status, stats, sources, table], **writing, **private)
         search.change(browse, search, table, **private)
         table.select(open_row, None, [shown, picked], **private)
-        delete_btn.click(delete, picked, [picked, shown, stats, sources, table], api_name="delete", **private)
+        delete_btn.click(delete, picked, [picked, shown, stats, sources, table], api_name="delete", **writing,
+                         **private)
         demo.load(refresh, None, [stats, sources, table], **private)
-        gr.api(api_ask, api_name="ask")
+        gr.api(api_ask, api_name="ask", **answering)
         gr.api(api_stats, api_name="stats")
     return demo
+
+
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
+           **options) -> None:
+    """Serve the app the one way (tests too): queued, no share link, Gradio enforcing the upload limit as well."""
+    demo.queue().launch(server_name=host, server_port=port, share=False, auth=auth,
+                        max_file_size=f"{MAX_UPLOAD_MB}mb", **options)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -237,9 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         print(Ingestor(archive).run([SAMPLES], progress=True), flush=True)
     if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host} without --auth: anyone who can reach it can use it", flush=True)
-    build_app(Assistant(archive)).queue().launch(
-        server_name=args.host, server_port=args.port, share=False, auth=auth, max_file_size=f"{MAX_UPLOAD_MB}mb"
-    )
+    launch(build_app(Assistant(archive)), args.host, args.port, auth)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 from assistant.passage import Passage
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_UNFINISHED = re.compile(r"\[\d{0,3}\Z")
 
 
 @dataclass
@@ -52,6 +54,26 @@ def check_markers(text: str, count: int) -> tuple[str, int]:
         return ""
 
     return _MARKER.sub(keep, text), removed
+
+
+def defused(text: str) -> str:
+    """Quoted text with its own [n] written (n): a footnote mark or a planted [2] in an excerpt must not pass for
+    a marker, nor be copied into an answer as one."""
+    return _MARKER.sub(r"(\1)", text)
+
+
+def checked_stream(pieces: Iterable[str], count: int) -> Iterator[str]:
+    """`check_markers` on text as it streams: a "[" that may still become a marker is held until it is one or not,
+    so a marker naming no excerpt never reaches a reader, even split across pieces."""
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        held = _UNFINISHED.search(pending)
+        ready, pending = (pending[: held.start()], pending[held.start() :]) if held else (pending, "")
+        if ready:
+            yield check_markers(ready, count)[0]
+    if pending:
+        yield check_markers(pending, count)[0]
 
 
 def cited(text: str) -> list[int]:

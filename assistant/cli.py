@@ -88,6 +88,35 @@ def stats(store: Path | None, as_json: bool) -> None:
 
 
 @main.command()
+@_store
+@_chroma
+@click.option("--fix", is_flag=True, help="Drop orphan vectors, re-embed missing ones, rebuild BM25, and so on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the check (and the repair) as JSON.")
+@user_errors
+def doctor(store: Path | None, chroma_url: str | None, fix: bool, as_json: bool) -> None:
+    """Check that the docstore, Chroma and BM25 agree on every chunk; exit code 1 while they do not."""
+    from vectorstore.doctor import examine
+    from vectorstore.store import Archive
+
+    archive = Archive(settings_from(store=store, chroma_url=chroma_url))
+    if not archive.exists():
+        raise click.ClickException(f"{archive.folder}: no archive here yet (run `archive-chat ingest PATH`)")
+    report, repairs, after = examine(archive, repair=fix)
+    final = after or report
+    if as_json:
+        click.echo(json.dumps({"healthy": final.healthy, "before": report.to_json(),
+                               "repairs": repairs and repairs.to_json(), "after": after and after.to_json()}))
+    else:
+        fixed = [f"fixed: {line}" for line in repairs.lines()] + ["after repair:", *after.lines()] if repairs else []
+        for line in report.lines() + fixed:
+            click.echo(line)
+        click.echo("healthy" if final.healthy else
+                   "problems remain" if repairs else "problems found: `archive-chat doctor --fix` repairs them")
+    if not final.healthy:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("question")
 @_store
 @_chroma
@@ -113,13 +142,17 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
     if as_json:
         click.echo(json.dumps(assistant.ask(question, filters=filters, k=k).to_json(), ensure_ascii=False))
         return
-    answer = None
+    answer, streamed = None, ""
     for piece in assistant.stream(question, filters=filters, k=k):
         if isinstance(piece, str):
             click.echo(piece, nl=False)
+            streamed += piece
         else:
             answer = piece
     click.echo()
+    if answer.answer != streamed.strip():  # a model's draft that the citation check changed or refused
+        click.secho("after checking its citations:", dim=True)
+        click.echo(answer.answer)
     for note in answer.filters_applied:
         click.secho(f"filter: {note}", dim=True)
     for c in answer.citations or answer.related:

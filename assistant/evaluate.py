@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’–—…")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -35,8 +36,9 @@ METRIC_KEYS = (
 # --- metrics (pure) -------------------------------------------------------------------------------------------
 
 def normalize(text: str) -> str:
-    """SQuAD's answer normalisation, so 'The Ahmed Abdel Hadi.' matches 'Ahmed Abdel Hadi'."""
-    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
+    """SQuAD's answer normalisation, so 'The Ahmed Abdel Hadi.' matches 'Ahmed Abdel Hadi', and possessives
+    dropped, so 'Brazil’s team' contains 'Brazil'."""
+    text = _ARTICLES.sub(" ", _POSSESSIVE.sub("", text.lower()).translate(_PUNCT))
     return " ".join(text.split())
 
 

@@ -72,7 +72,7 @@ class Filters:
         """The same filter over the lexical index's chunk columns, as bm25s's weight mask."""
         if self.where() is None:
             return None
-        keep = np.ones(len(index.ids), dtype=bool)
+        keep = np.ones(len(index.rows), dtype=bool)
         if not self.include_comments:
             keep &= index.body
         if self.since:

@@ -16,6 +16,7 @@ from assistant.answer import NO_ANSWER
 from assistant.cite import Citation
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_NOT_IN_URLS = set('"<>`\\\x7f')
 
 CSS = """
 .source-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; margin: 0 0 10px; }
@@ -41,13 +42,15 @@ def esc(value: Any) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s) with a host, else None: javascript:, data: and the like never become links."""
+    """The URL if it is http(s) with a host and nothing a URL never holds (spaces, quotes, <, >, controls), else None:
+    javascript:, data: and the like never become links."""
     url = (url or "").strip()
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(ord(c) < 32 for c in url):
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in _NOT_IN_URLS or ord(c) < 33
+                                                                              for c in url):
         return url
     return None
 
@@ -175,25 +178,56 @@ def stats_html(stats: dict) -> str:
     )
 
 
+_OUTCOMES = ("added", "updated", "unchanged", "duplicates", "failed")
+
+
+def articles_read(summary: Any) -> int:
+    """Articles an ingest Summary has seen so far, whatever became of them."""
+    return sum(getattr(summary, k) for k in _OUTCOMES)
+
+
+def ingest_status(done: list[Any], files: int, stats: dict, current: str = "", running: Any = None) -> str:
+    """One plain-text line (never HTML) on an upload's ingest: files done, the file at work and its articles so far,
+    articles by outcome, the archive's size."""
+    if not files:
+        return "No files to ingest."
+    seen = [*done, running] if running is not None else done
+    counts = ", ".join(f"{sum(getattr(s, k) for s in seen):,} {k}" for k in _OUTCOMES)
+    where = f"{len(done)} of {files} files done"
+    if current:
+        where += f", now {current}" + (f" ({articles_read(running):,} articles so far)" if running is not None else "")
+    return (f"{where} · {sum(map(articles_read, seen)):,} articles read ({counts}) · the archive holds "
+            f"{stats.get('articles', 0):,} articles in {stats.get('chunks', 0):,} chunks")
+
+
+def md_text(value: Any) -> str:
+    """Archive text made inert for a Markdown viewer: no HTML, no links or images, no link definitions."""
+    return html.escape("" if value is None else str(value), quote=False).replace("](", "]\\(").replace("]:", "]\\:")
+
+
 def _citation_line(c: Record) -> str:
-    where = ", ".join(filter(None, [_get(c, "source"), _get(c, "published") or "undated"]))
-    url = f" <{_get(c, 'url')}>" if _get(c, "url") else ""
-    excerpt = " ".join((_get(c, "excerpt") or "").split())
-    return f"[{_get(c, 'n')}] {_get(c, 'title') or 'untitled'} — {where}{url}\n    > {excerpt}"
+    where = md_text(", ".join(filter(None, [_get(c, "source"), _get(c, "published") or "undated"])))
+    url = _get(c, "url")
+    shown = f" <{safe_url(url)}>" if safe_url(url) else f" {md_text(url)}" if url else ""
+    excerpt = md_text(" ".join((_get(c, "excerpt") or "").split()))
+    return f"[{_get(c, 'n')}] {md_text(_get(c, 'title') or 'untitled')} — {where}{shown}\n    > {excerpt}"
 
 
 def to_markdown(conversation: Iterable[Any]) -> str:
-    """A conversation (Answers or their JSON) as Markdown, every citation spelled out under its answer."""
+    """A conversation (Answers or their JSON) as Markdown, every citation spelled out under its answer.
+
+    Everything but our own headings and [n] markers goes through `md_text`: an export opened in a Markdown viewer
+    shows archived `<script>` or `[x](javascript:…)` as text."""
     lines = ["# archive-chat conversation", ""]
     for i, turn in enumerate(conversation, 1):
-        lines += [f"## {i}. {_get(turn, 'question', '')}", ""]
+        lines += [f"## {i}. {md_text(_get(turn, 'question', ''))}", ""]
         if _get(turn, "refused"):
             lines += [f"_{NO_ANSWER}_", ""]
             related = _get(turn, "related", []) or []
             if related:
                 lines += ["Related reading:", ""] + [f"- {_citation_line(c)}" for c in related] + [""]
             continue
-        lines += [_get(turn, "answer", ""), ""]
+        lines += [md_text(_get(turn, "answer", "")), ""]
         citations = _get(turn, "citations", []) or []
         if citations:
             lines += ["Sources:", ""] + [f"- {_citation_line(c)}" for c in citations] + [""]

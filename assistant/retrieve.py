@@ -11,6 +11,7 @@ from pydantic import ConfigDict
 
 from assistant.filters import Filters
 from assistant.passage import Passage
+from vectorstore.dense import nearest_allowed
 from vectorstore.store import Archive
 
 _RRF_K = 60
@@ -43,13 +44,15 @@ class HybridRetriever(BaseRetriever):
     def passages(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
         filters = filters or Filters()
         k = k or self.k
-        dense = self.archive.vectors.search(self.archive.embedder.embed_query(query), self.fetch, filters.where())
         lexical_index = self.archive.lexical
-        lexical = lexical_index.search(query, self.fetch, filters.mask(lexical_index))
+        mask = filters.mask(lexical_index)
+        dense = nearest_allowed(self.archive.vectors, lexical_index, self.archive.embedder.embed_query(query),
+                                self.fetch, mask, filters.where())
+        lexical = lexical_index.search(query, self.fetch, mask)
         fused: dict[str, float] = {}
-        dense_score = {doc.id: score for doc, score in dense}
+        dense_score = dict(dense)
         lexical_score = dict(lexical)
-        for ranking in ([doc.id for doc, _ in dense], [cid for cid, _ in lexical]):
+        for ranking in ([cid for cid, _ in dense], [cid for cid, _ in lexical]):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
         rows = self.archive.docstore.passages(list(fused))

@@ -78,4 +78,4 @@ class LoadError:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.reason}"
+        return f"{where}: {self.reason}".replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever the name

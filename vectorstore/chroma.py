@@ -71,6 +71,19 @@ class ChromaIndex:
         hits = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where or None)
         return [(doc, 1.0 - distance) for doc, distance in hits]
 
+    def nearest(self, vector: list[float], k: int, where: dict | None = None,
+                among: list[str] | None = None) -> list[tuple[str, float]]:
+        """The k nearest chunk ids with their cosine similarity, only among the ids `among` when given.
+
+        Ids and distances only: the docstore holds the text and metadata, and reading them back from Chroma
+        costs more than the search itself.
+        """
+        if among is not None and not among:
+            return []
+        hits = self.vectors._collection.query(query_embeddings=[vector], n_results=k, where=where or None, ids=among,
+                                              include=["distances"])
+        return [(cid, 1.0 - distance) for cid, distance in zip(hits["ids"][0], hits["distances"][0], strict=True)]
+
     def count(self) -> int:
         return self.vectors._collection.count()
 

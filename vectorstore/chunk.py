@@ -49,7 +49,8 @@ class Chunker:
                 opens.append(j == 0)
         counts = self.count([text[a:b] for a, b in spans]) if spans else []
         units = []
-        for (start, end), tokens, first in zip(spans, counts, opens, strict=True):
+        for (start, end), count, first in zip(spans, counts, opens, strict=True):
+            tokens = max(count, 1)  # a sentence the tokenizer drops whole (e.g. all accents) still takes a place
             if tokens <= self.max_tokens:
                 units.append(_Unit(start, end, tokens, first))
                 continue

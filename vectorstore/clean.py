@@ -37,6 +37,8 @@ _COMMENTS_HEADER = re.compile(
 _NUMBERED = re.compile(r"^(\d{1,3})\.\s+\S")
 _FOLLOW_SITE = re.compile(r"^follow\s+(\w[\w.\- ]{1,40}?)\s+for\s+breaking\s+news", re.IGNORECASE)
 _MAX_CHROME_CHARS = 400
+# Control characters (NUL, escape sequences, C1) are never prose; tabs and line breaks are whitespace.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def is_chrome(line: str) -> bool:
@@ -47,6 +49,7 @@ def is_chrome(line: str) -> bool:
 def _blocks(text: str) -> list[list[str]]:
     """Paragraph blocks (split on blank lines), each a list of stripped non-empty lines."""
     blocks = []
+    text = _CONTROL.sub(" ", text)
     for raw in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
         lines = [" ".join(line.split()) for line in raw.split("\n")]
         lines = [line for line in lines if line]
@@ -80,6 +83,11 @@ def _join(blocks: list[list[str]]) -> str:
     return "\n\n".join("\n".join(block) for block in kept if block)
 
 
+def _words(text: str) -> str:
+    """The text if it has a letter or digit anywhere; else "": a run of symbols or emoji is not an article."""
+    return text if any(ch.isalnum() for ch in text) else ""
+
+
 def clean(article: Article) -> Article:
     """The article with chrome lines removed and reader comments moved to `comments`."""
     blocks = _blocks(article.text)
@@ -94,8 +102,8 @@ def clean(article: Article) -> Article:
     extra = _join(comments)
     return replace(
         article,
-        text=_join(body),
-        comments="\n\n".join(c for c in (_join(_blocks(article.comments)), extra) if c),
-        title=" ".join(article.title.split()),
+        text=_words(_join(body)),
+        comments=_words("\n\n".join(c for c in (_join(_blocks(article.comments)), extra) if c)),
+        title=" ".join(_CONTROL.sub(" ", article.title).split()),
         source=source,
     )

@@ -9,6 +9,9 @@ from dateutil import parser
 # A default with year 1 makes a string without a year ("Tuesday", "5") fall outside the accepted range.
 _NO_YEAR = datetime(1, 1, 1)
 _EARLIEST, _LATEST = 1800, 2100
+# The longest way people write a date ("Wednesday, 30 September 2015 10:00:00 GMT+0100") is well under this;
+# a longer field is not a date, and parsing it would only cost time.
+MAX_CHARS = 100
 
 
 def to_iso(value: str | date | None) -> str | None:
@@ -18,7 +21,7 @@ def to_iso(value: str | date | None) -> str | None:
     """
     if isinstance(value, date):
         day = value
-    elif isinstance(value, str) and value.strip():
+    elif isinstance(value, str) and value.strip() and len(value) <= MAX_CHARS:
         try:
             day = parser.parse(value.strip(), default=_NO_YEAR, ignoretz=True)
         except (ValueError, OverflowError):

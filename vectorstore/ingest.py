@@ -44,23 +44,31 @@ class _Pending:
     replaces: list[str]
 
 
+def make_chunker(archive: Archive) -> Chunker:
+    """Chunks sized in the archive's own model tokens (what ingest and `doctor --fix` both cut with)."""
+    embedder = archive.embedder
+    max_tokens = min(archive.settings.chunk_tokens, embedder.max_tokens)
+    return Chunker(embedder.count_tokens, embedder.split_tokens, max_tokens)
+
+
 class Ingestor:
     """Runs files into an Archive. Safe to re-run: unchanged articles are skipped, changed ones replaced."""
 
     def __init__(self, archive: Archive, report: Callable[[str], None] | None = None) -> None:
         self.archive = archive
         self.report = report or (lambda line: print(line, file=sys.stderr))
-        embedder = archive.embedder
-        max_tokens = min(archive.settings.chunk_tokens, embedder.max_tokens)
-        self.chunker = Chunker(embedder.count_tokens, embedder.split_tokens, max_tokens)
+        self.chunker = make_chunker(archive)
         self.dedup = Deduplicator(archive.docstore, archive.settings.near_duplicate)
         self.pending: list[_Pending] = []
 
-    def run(self, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> Summary:
+    def run(self, paths: Iterable[Path], prune: bool = False,
+            progress: bool | Callable[[Summary], None] = True) -> Summary:
+        """`progress`: a tqdm bar on stderr, or a function given the running Summary after each article (the app)."""
         summary = Summary()
         seen: dict[str, set[str]] = {}
         max_bytes = self.archive.settings.max_file_mb * 1024 * 1024
-        bar = tqdm(unit=" articles", desc="ingest", disable=not progress, dynamic_ncols=True)
+        self.archive.recover()  # vectors a killed run left out of step with the docstore
+        bar = tqdm(unit=" articles", desc="ingest", disable=progress is not True, dynamic_ncols=True)
         try:
             for path in iter_files(paths):
                 ids = seen.setdefault(str(path), set())
@@ -70,6 +78,8 @@ class Ingestor:
                         continue
                     ids.add(self._ingest(item, summary))
                     bar.update()
+                    if callable(progress):
+                        progress(summary)
             self._flush()
             if prune:
                 summary.pruned = self._prune(seen)
@@ -118,29 +128,31 @@ class Ingestor:
         return article.id
 
     def _flush(self) -> None:
-        """Vectors first, then the docstore row: a crash in between leaves chunks the next run overwrites."""
+        """Journal, vectors, then the docstore rows: after a crash anywhere in here, `Archive.recover` finds the
+        journaled ids and makes Chroma match the docstore again."""
         if not self.pending:
             return
-        self.archive.lexical_stale_marker.parent.mkdir(parents=True, exist_ok=True)
-        self.archive.lexical_stale_marker.touch()
-        vectors = self.archive.vectors
-        for p in self.pending:
-            vectors.delete(sorted(set(p.replaces) - {c.id for c in p.chunks}))
-        vectors.add((p.article, c) for p in self.pending for c in p.chunks)
-        for p in self.pending:
-            self.archive.docstore.put(p.article, p.chunks, p.minhash)
+        archive = self.archive
+        ids = sorted({c.id for p in self.pending for c in p.chunks} | {i for p in self.pending for i in p.replaces})
+        with archive.write_lock:
+            archive.mark_lexical_stale()
+            archive.docstore.mark_inflight(ids)
+            for p in self.pending:
+                archive.vectors.delete(sorted(set(p.replaces) - {c.id for c in p.chunks}))
+            archive.vectors.add((p.article, c) for p in self.pending for c in p.chunks)
+            for p in self.pending:
+                archive.docstore.put(p.article, p.chunks, p.minhash)
+            archive.docstore.clear_inflight(ids)
         self.pending = []
 
     def _prune(self, seen: dict[str, set[str]]) -> int:
         """Drop articles whose file is gone, or that a re-read file no longer holds."""
-        pruned = 0
+        gone = []
         for path, ids in self.archive.docstore.ids_by_path().items():
-            gone = set(ids) if not Path(path).exists() else set(ids) - seen.get(path, set(ids))
+            gone += sorted(set(ids) if not Path(path).exists() else set(ids) - seen.get(path, set(ids)))
+        if gone:
+            self.archive.delete_articles(gone)
             for article_id in gone:
-                self.archive.vectors.delete(self.archive.docstore.delete(article_id))
                 self.dedup.forget(article_id)
-                pruned += 1
-        if pruned:
-            self.archive.lexical_stale_marker.touch()
-        return pruned
+        return len(gone)
 

@@ -1,6 +1,9 @@
 """BM25 over every chunk (bm25s), persisted beside the store and rebuilt by ingest, never per question.
 
-Names, places and numbers are where dense search alone misses; BM25 catches them.
+Names, places and numbers are where dense search alone misses; BM25 catches them. The index also holds each
+chunk's filter columns (date, section, source, article), so a filter is a few array operations at any size.
+A deleted chunk is only marked (a tombstone, persisted in deleted.json) and masked out at query time: removing
+it from the index would mean re-indexing every chunk. The next rebuild drops it for good.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -17,22 +21,46 @@ from vectorstore.article import BODY
 from vectorstore.chroma import day_number
 from vectorstore.docstore import DocStore
 
+_DELETED = "deleted.json"
+
 
 class LexicalIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.retriever: bm25s.BM25 | None = None
-        self.ids: list[str] = []
-        self.meta: list[dict] = []
+        rows: list[str] = []
+        meta: list[dict] = []
         if (folder / "ids.json").exists():
             self.retriever = bm25s.BM25.load(str(folder))
-            self.ids = json.loads((folder / "ids.json").read_text())
-            self.meta = json.loads((folder / "meta.json").read_text())
+            rows = json.loads((folder / "ids.json").read_text())
+            meta = json.loads((folder / "meta.json").read_text())
+        self.rows = np.array(rows, dtype=object)  # the chunk id of each row of the index, tombstoned ones included
         # Column arrays so a filter over 200k chunks is a few vector operations, not a Python loop.
-        self.days = np.array([day_number(m["published"]) for m in self.meta], dtype=np.int64)
-        self.body = np.array([m["section"] == BODY for m in self.meta], dtype=bool)
-        self.sources = np.array([m["source"] for m in self.meta], dtype=object)
-        self.article_ids = np.array([m["article_id"] for m in self.meta], dtype=object)
+        day = {published: day_number(published) for published in {m["published"] for m in meta}}
+        self.days = np.array([day[m["published"]] for m in meta], dtype=np.int64)
+        self.body = np.array([m["section"] == BODY for m in meta], dtype=bool)
+        self.sources = np.array([m["source"] for m in meta], dtype=object)
+        self.article_ids = np.array([m["article_id"] for m in meta], dtype=object)
+        self.live = np.ones(len(self.rows), dtype=bool)
+        self.deleted = self._tombstones()
+        self.live[self._positions(self.deleted)] = False
+
+    @property
+    def ids(self) -> list[str]:
+        """The chunks BM25 holds: every row but the tombstoned ones."""
+        return self.rows[self.live].tolist()
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Chunk id → its row in the index."""
+        return {cid: i for i, cid in enumerate(self.rows)}
+
+    def _positions(self, ids: set[str]) -> list[int]:
+        return [self.position[cid] for cid in ids if cid in self.position] if ids else []
+
+    def _tombstones(self) -> set[str]:
+        path = self.folder / _DELETED
+        return set(json.loads(path.read_text())) if path.exists() else set()
 
     @classmethod
     def rebuild(cls, docstore: DocStore, folder: Path) -> LexicalIndex:
@@ -59,13 +87,30 @@ class LexicalIndex:
         shutil.rmtree(old, ignore_errors=True)
         return cls(folder)
 
+    def delete(self, ids: list[str]) -> None:
+        """Tombstone chunks: they stop matching at once, and leave the index at its next rebuild."""
+        fresh = set(ids) - self.deleted
+        if not fresh or not self.folder.exists():
+            return
+        self.deleted |= fresh | self._tombstones()  # and those another handle on this store wrote
+        self.live[self._positions(self.deleted)] = False
+        tmp = self.folder / (_DELETED + ".tmp")
+        tmp.write_text(json.dumps(sorted(self.deleted)))
+        os.replace(tmp, self.folder / _DELETED)
+
+    def allowed(self, mask: np.ndarray | None) -> np.ndarray:
+        """Which chunks a filter mask (None: no filter) lets through, tombstones left out, as booleans."""
+        return self.live if mask is None else self.live & (mask > 0)
+
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) among the chunks `mask` allows."""
-        if self.retriever is None or not self.ids:
+        if self.retriever is None or not len(self.rows):
             return []
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
         if not tokens.vocab:
             return []
-        k = min(k, len(self.ids))
-        docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False, n_threads=1)
-        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        if self.deleted:
+            mask = self.allowed(mask).astype(np.float32)
+        k = min(k, len(self.rows))
+        docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False, n_threads=0)
+        return [(self.rows[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]

@@ -30,5 +30,19 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
     for p_start, p_end in paragraphs(text[start:end]):
         piece = text[start + p_start : start + p_end]
         _, offsets = blingfire.text_to_sentences_and_offsets(piece)
-        spans.extend((start + p_start + a, start + p_start + b) for a, b in offsets if b > a)
+        spans.extend((start + p_start + a, start + p_start + b) for a, b in _tiled(piece, offsets))
     return spans
+
+
+def _tiled(piece: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """blingfire reads zero-width spaces, direction marks and the like as blanks and leaves them out of its
+    sentences; each sentence is widened over what was left before it, and the last to the end, so no character of
+    the paragraph falls outside every chunk."""
+    kept = [(a, b) for a, b in offsets if b > a] or [(0, len(piece))]
+    tiled: list[tuple[int, int]] = []
+    for i, (a, b) in enumerate(kept):
+        begin = tiled[-1][1] if tiled else 0
+        while begin < a and piece[begin].isspace():
+            begin += 1
+        tiled.append((begin, len(piece) if i == len(kept) - 1 else b))
+    return tiled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +24,7 @@ class Settings(BaseSettings):
     model: Path | None = None
     chunk_tokens: int = 240
     embed_batch: int = 64
+    embed_backend: Literal["onnx-int8", "torch"] = "onnx-int8"  # a store keeps the one it was built with
     near_duplicate: float = 0.9
     max_file_mb: int = 256
     k: int = 5

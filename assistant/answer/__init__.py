@@ -35,11 +35,15 @@ class Answerer(Protocol):
 
 
 def make_answerer(kind: str, settings) -> Answerer:
-    """`extractive`, or `PROVIDER:MODEL` for a chat model (openai:NAME, ollama:NAME)."""
+    """`extractive`, `PROVIDER:MODEL` for a chat model (openai:NAME, ollama:NAME), or `local:smollm2|PATH`."""
     if kind in ("", "extractive"):
         from assistant.answer.extractive import ExtractiveAnswerer
 
         return ExtractiveAnswerer(settings.min_evidence)
+    if kind.startswith("local:"):
+        from assistant.answer.local import LocalAnswerer
+
+        return LocalAnswerer.from_name(kind.removeprefix("local:"))
     from assistant.answer.llm import LLMAnswerer
 
     return LLMAnswerer.from_spec(kind, settings)

@@ -1,6 +1,8 @@
 """Answers written by a LangChain chat model, held to the numbered excerpts and checked afterwards.
 
-Excerpts go in as quoted data, never as instructions; markers that name no excerpt are removed and counted.
+Excerpts go in as quoted data, never as instructions: escaped, so an archived page cannot close its own
+<excerpt> and speak outside it, and with its own [n] written (n). Markers that name no excerpt are removed (as the
+answer streams, and counted at the end).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.answer import NO_ANSWER, Draft
 from assistant.answer.extractive import terms
-from assistant.cite import Citation, check_markers, cited
+from assistant.cite import Citation, check_markers, checked_stream, cited, defused
 from assistant.passage import Passage
 from vectorstore.sentences import sentences
 
@@ -27,13 +29,20 @@ Rules:
 - Be brief: at most a few sentences."""
 
 
+def quoted(text: str, quote: bool = True) -> str:
+    """Archive text as data inside the prompt's markup: escaped, its own [n] defused."""
+    return escape(defused(text), quote=quote)
+
+
 def prompt(question: str, passages: list[Passage], history: list[tuple[str, str]]) -> list:
     excerpts = "\n".join(
-        f'<excerpt n="{i}" title="{escape(p.title)}" source="{escape(p.source)}" date="{p.published or ""}">\n'
-        f"{escape(p.text, quote=False)}\n</excerpt>"
+        f'<excerpt n="{i}" title="{quoted(p.title)}" source="{quoted(p.source)}" date="{quoted(p.published or "")}">'
+        f"\n{quoted(p.text, quote=False)}\n</excerpt>"
         for i, p in enumerate(passages, 1)
     )
-    earlier = "".join(f"Earlier question: {q}\nEarlier answer: {a}\n" for q, a in history[-3:])
+    # Earlier answers may repeat archive text; escaped, they cannot open or close an <excerpts> block either.
+    earlier = "".join(f"Earlier question: {escape(q, quote=False)}\nEarlier answer: {escape(a, quote=False)}\n"
+                      for q, a in history[-3:])
     user = f"{earlier}<excerpts>\n{excerpts}\n</excerpts>\n\nQuestion: {question}"
     return [SystemMessage(SYSTEM), HumanMessage(user)]
 
@@ -59,7 +68,7 @@ def chat_model(spec: str, settings) -> BaseChatModel:
         from langchain_ollama import ChatOllama
 
         return ChatOllama(model=model, base_url=settings.llm_base_url, temperature=0)
-    raise ValueError(f"--llm {spec!r}: unknown provider {provider!r} (use openai or ollama)")
+    raise ValueError(f"--llm {spec!r}: unknown provider {provider!r} (use openai, ollama or local)")
 
 
 class LLMAnswerer:
@@ -70,6 +79,10 @@ class LLMAnswerer:
     def from_spec(cls, spec: str, settings) -> LLMAnswerer:
         return cls(chat_model(spec, settings), spec)
 
+    def ground(self, text: str, passages: list[Passage]) -> str:
+        """Hook for models too small to cite: the text as the model wrote it."""
+        return text
+
     def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Draft:
         *_, draft = self.stream(question, passages, history)
         return draft
@@ -79,12 +92,16 @@ class LLMAnswerer:
             yield NO_ANSWER
             yield Draft(NO_ANSWER, refused=True)
             return
-        text = ""
-        for chunk in self.model.stream(prompt(question, passages, history)):
-            piece = chunk.content if isinstance(chunk.content, str) else ""
-            text += piece
-            yield piece
-        text, invalid = check_markers(text.strip(), len(passages))
+        raw: list[str] = []
+
+        def pieces() -> Iterator[str]:
+            for chunk in self.model.stream(prompt(question, passages, history)):
+                raw.append(chunk.content if isinstance(chunk.content, str) else "")
+                yield raw[-1]
+
+        yield from checked_stream(pieces(), len(passages))
+        text = "".join(raw)
+        text, invalid = check_markers(self.ground(text.strip(), passages), len(passages))
         numbers = cited(text)
         if NO_ANSWER.lower().rstrip(".") in text.lower() or not numbers:
             yield Draft(NO_ANSWER, refused=True, invalid_markers=invalid)

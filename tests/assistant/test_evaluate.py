@@ -122,6 +122,7 @@ def test_normalization_and_f1():
         2 * (3 / 7) * 1 / (3 / 7 + 1))
     assert f1("nothing here", ["Ahmed Abdel Hadi"]) == 0.0
     assert contains("Led by Ahmed Abdel Hadi.", ["ahmed abdel hadi"]) and not contains("Hadid", ["Hadi"])
+    assert contains("Brazil’s coach resigned.", ["Brazil"])  # possessive dropped
 
 
 def test_ranks_and_summary():

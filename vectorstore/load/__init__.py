@@ -6,6 +6,7 @@ not the end of the run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from vectorstore.load import html, pdf, records, text, warc
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 256 * MiB
+MAX_REASON = 300  # a library's message may quote the bad input itself (a whole 64 KB "first line")
+NOTHING = "no articles in file"
 
 Loader = Callable[[Path], Iterator[Article | LoadError]]
 LOADERS: dict[str, Loader] = {
@@ -77,10 +80,24 @@ def load(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | L
     if problem:
         yield LoadError(str(path), problem)
         return
+    found = False
     try:
-        yield from loader(path)
+        for item in loader(path):
+            found = True
+            yield _one_line(item) if isinstance(item, LoadError) else item
     except Exception as exc:  # a loader bug or a library choking on odd input: report it, keep the run going
-        yield LoadError(str(path), f"could not load {kind} file: {type(exc).__name__}: {exc}")
+        found = True
+        yield _one_line(LoadError(str(path), f"could not load {kind} file: {type(exc).__name__}: {exc}"))
+    if not found:  # e.g. a CSV with only a header, or a WARC of images: say so rather than pass it over
+        yield LoadError(str(path), NOTHING)
+
+
+def _one_line(error: LoadError) -> LoadError:
+    """The reason on one short printable line, whatever text the failing library put in it."""
+    reason = " ".join("".join(ch if ch.isprintable() else " " for ch in error.reason[: MAX_REASON * 4]).split())
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 1] + "…"
+    return error if reason == error.reason else dataclasses.replace(error, reason=reason)
 
 
 def _problem(path: Path, size: int, max_bytes: int) -> str | None:

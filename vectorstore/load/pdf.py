@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,9 +15,17 @@ from vectorstore.dates import to_iso
 from vectorstore.load.records import split_authors
 
 MAX_TITLE = 200
+# Readers accept a header anywhere in the first KB; without one pypdf would scan the whole file for objects.
+HEADER_PROBE = 1024
+# pypdf logs recoverable damage ("EOF marker not found") as warnings: stray lines in a one-line-per-file report.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def load(path: Path) -> Iterator[Article | LoadError]:
+    with path.open("rb") as stream:
+        if b"%PDF-" not in stream.read(HEADER_PROBE):
+            yield LoadError(str(path), "not a PDF (no %PDF- header)")
+            return
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -28,7 +37,7 @@ def load(path: Path) -> Iterator[Article | LoadError]:
         yield LoadError(str(path), f"cannot decrypt PDF: {exc}")
         return
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        yield LoadError(str(path), f"unreadable PDF: {exc or type(exc).__name__}")
+        yield LoadError(str(path), f"unreadable PDF: {str(exc) or type(exc).__name__}")
         return
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:

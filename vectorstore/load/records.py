@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from vectorstore.article import Article, LoadError
@@ -23,14 +22,20 @@ AUTHORS = ("author", "authors")
 SOURCE = ("source", "site", "publisher", "site_name")
 
 NO_TEXT = f"record has no text field (looked for {'/'.join(TEXT)})"
-_AUTHOR_SEPARATORS = re.compile(r"\s*[;,]\s*|\s+and\s+")
+# One record is one article, and no article is this long: a longer line is junk, skipped in pieces, never held.
+MAX_RECORD_BYTES = 32 * 1024 * 1024
+_SKIP_BYTES = 1024 * 1024
+TOO_LONG = f"line longer than {MAX_RECORD_BYTES // (1024 * 1024)} MB, not one record: skipped"
+TOO_DEEP = "JSON nested too deeply"
+TOO_BIG_NUMBER = "JSON number too long to read"
+_AUTHOR_SEPARATORS = re.compile(r" ?[;,] ?| and ")
 
 
 def load_jsonl(path: Path) -> Iterator[Article | LoadError]:
     """Line by line, so a large export never sits in memory and one bad line costs only itself."""
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            line = _decode(raw, path, number, first=number == 1)
+    with path.open("rb") as stream:
+        for number, raw in enumerate(read_lines(stream), start=1):
+            line = LoadError(str(path), TOO_LONG, number) if raw is None else _decode(raw, path, number, number == 1)
             if isinstance(line, LoadError):
                 yield line
             elif line.strip():
@@ -38,6 +43,10 @@ def load_jsonl(path: Path) -> Iterator[Article | LoadError]:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield LoadError(str(path), f"malformed JSON: {exc.msg} (column {exc.colno})", number)
+                except RecursionError:
+                    yield LoadError(str(path), TOO_DEEP, number)
+                except ValueError:  # Python refuses to read an integer of over 4,300 digits
+                    yield LoadError(str(path), TOO_BIG_NUMBER, number)
                 else:
                     yield from_record(record, str(path), number)
 
@@ -55,6 +64,12 @@ def load_json(path: Path) -> Iterator[Article | LoadError]:
         else:
             yield LoadError(str(path), f"malformed JSON: {exc.msg}", exc.lineno)
         return
+    except RecursionError:
+        yield LoadError(str(path), TOO_DEEP)
+        return
+    except ValueError:
+        yield LoadError(str(path), TOO_BIG_NUMBER)
+        return
     if isinstance(data, dict):
         yield from_record(data, str(path), None)
     elif isinstance(data, list):
@@ -71,25 +86,31 @@ def load_csv(path: Path) -> Iterator[Article | LoadError]:
     """Each row under the header is a record; `line` is where it starts, as a quoted field may span lines.
 
     csv.reader, not DictReader: DictReader skips blank rows unseen, which would shift the line numbers.
+    A malformed row is reported and the reader goes on at the next line.
     """
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(MAX_RECORD_BYTES)
     bad_lines: dict[int, LoadError] = {}
+    header: list[str] | None = None
     end = 0
-    with path.open("rb") as raw_lines:
-        reader = csv.reader(_decoded_lines(raw_lines, path, bad_lines))
-        try:
-            header = [name.strip() for name in next(reader, [])]
+    with path.open("rb") as stream:
+        reader = csv.reader(_decoded_lines(stream, path, bad_lines))
+        while True:
+            start = end + 1
+            try:
+                row = next(reader, None)
+            except csv.Error as exc:
+                row = LoadError(str(path), f"malformed CSV: {exc}", start)
+            if row is None or reader.line_num == end:  # the end, or an error that read nothing further
+                break
             end = reader.line_num
-            yield from _take(bad_lines, end)  # a garbled header: say so, and read on under what was read
-            for row in reader:
-                start, end = end + 1, reader.line_num
-                errors = _take(bad_lines, end)
-                if errors:
-                    yield from errors
-                elif any(cell.strip() for cell in row):
-                    yield from_record(dict(zip(header, row, strict=False)), str(path), start)
-        except csv.Error as exc:
-            yield LoadError(str(path), f"malformed CSV: {exc}", end + 1)
+            errors = _take(bad_lines, end)
+            if header is None:  # a garbled header: say so, and read on under what was read
+                header = [] if isinstance(row, LoadError) else [name.strip() for name in row]
+                yield from errors or ([row] if isinstance(row, LoadError) else [])
+            elif errors or isinstance(row, LoadError):
+                yield from errors or [row]
+            elif any(cell.strip() for cell in row):
+                yield from_record(dict(zip(header, row, strict=False)), str(path), start)
 
 
 def from_record(record: Any, path: str, line: int | None) -> Article | LoadError:
@@ -107,7 +128,7 @@ def from_record(record: Any, path: str, line: int | None) -> Article | LoadError
 
 def metadata(record: Mapping[str, Any]) -> dict[str, Any]:
     """title/url/source/published/authors from a mapping; the source falls back to the URL's host."""
-    url = _string(pick(record, URL))
+    url = valid_url(_string(pick(record, URL)))
     published = pick(record, DATE)
     return {
         "title": _string(pick(record, TITLE)),
@@ -129,12 +150,25 @@ def pick(record: Mapping[str, Any], names: Iterable[str]) -> Any:
 
 
 def split_authors(value: Any) -> list[str]:
-    """Names from "A; B", "A and B", "A, B" or a list; a lone "Doe, Jane" cannot be told apart, and splits."""
+    """Names from "A; B", "A and B", "A, B" or a list; a lone "Doe, Jane" cannot be told apart, and splits.
+
+    Whitespace is collapsed first, so the separator pattern never backtracks over a long run of blanks.
+    """
     if isinstance(value, str):
-        value = _AUTHOR_SEPARATORS.split(value)
+        value = _AUTHOR_SEPARATORS.split(" ".join(value.split()))
     elif not isinstance(value, list):
         return []
     return [name for name in (_string(item) for item in value) if name]
+
+
+def valid_url(url: str) -> str:
+    """The URL, or "" when it cannot be parsed (e.g. "http://[::1"): like a date that is no date, it is dropped,
+    since the article's id and source are derived from it."""
+    try:
+        urlsplit(url)
+    except ValueError:
+        return ""
+    return url
 
 
 def host(url: str) -> str:
@@ -160,11 +194,22 @@ def _take(bad_lines: dict[int, LoadError], end: int) -> list[LoadError]:
     return [bad_lines.pop(n) for n in sorted(bad_lines) if n <= end]
 
 
-def _decoded_lines(raw_lines: Iterable[bytes], path: Path, bad_lines: dict[int, LoadError]) -> Iterator[str]:
-    """Feeds the csv reader text; an undecodable line is noted so the row holding it becomes a LoadError."""
-    for number, raw in enumerate(raw_lines, start=1):
-        line = _decode(raw, path, number, first=number == 1)
+def read_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The file's lines; None in place of one longer than MAX_RECORD_BYTES, which is skipped without being held."""
+    while raw := stream.readline(MAX_RECORD_BYTES + 1):
+        if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(_SKIP_BYTES)
+            yield None
+        else:
+            yield raw
+
+
+def _decoded_lines(stream: BinaryIO, path: Path, bad_lines: dict[int, LoadError]) -> Iterator[str]:
+    """Feeds the csv reader text; an undecodable or overlong line is noted so its row becomes a LoadError."""
+    for number, raw in enumerate(read_lines(stream), start=1):
+        line = LoadError(str(path), TOO_LONG, number) if raw is None else _decode(raw, path, number, number == 1)
         if isinstance(line, LoadError):
             bad_lines[number] = line
-            line = raw.decode("utf-8", "replace")
+            line = "\n" if raw is None else raw.decode("utf-8", "replace")
         yield line

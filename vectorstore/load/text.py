@@ -14,7 +14,7 @@ import yaml
 
 from vectorstore.article import Article, LoadError
 from vectorstore.dates import to_iso
-from vectorstore.load.records import metadata
+from vectorstore.load.records import MAX_RECORD_BYTES, metadata
 
 BINARY_PROBE = 8192
 MAX_TITLE = 200
@@ -24,10 +24,17 @@ DATELINE_LINES = 5
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _HEADING = re.compile(r"#{1,6}\s+(.+?)\s*#*")
 _CLOSERS = "\"'”’)]"
+TOO_LONG = f"over {MAX_RECORD_BYTES // (1024 * 1024)} MB of text: too long for one article (split it into several)"
 _DATELINE = re.compile(r"(?:(?:published|updated|posted|date)(?:\s+on)?\s*:?\s*)?(.+)", re.I)
 
 
 def load(path: Path) -> Iterator[Article | LoadError]:
+    if is_binary(path):  # looked at before reading: a 200 MB disk image named .txt costs one small read
+        yield LoadError(str(path), "binary file, not text")
+        return
+    if path.stat().st_size > MAX_RECORD_BYTES:
+        yield LoadError(str(path), TOO_LONG)
+        return
     text = decode(path.read_bytes(), str(path))
     if isinstance(text, LoadError):
         yield text
@@ -42,10 +49,14 @@ def load(path: Path) -> Iterator[Article | LoadError]:
     yield Article(text=body, path=str(path), **meta)
 
 
+def is_binary(path: Path) -> bool:
+    """A NUL byte near the start: no text file in UTF-8 has one."""
+    with path.open("rb") as stream:
+        return b"\x00" in stream.read(BINARY_PROBE)
+
+
 def decode(data: bytes, path: str) -> str | LoadError:
     """Strict UTF-8 (BOM allowed): a wrong guess at an encoding would index garbage silently."""
-    if b"\x00" in data[:BINARY_PROBE]:
-        return LoadError(path, "binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -60,16 +71,19 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         front = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):  # thousands of nested `- - - x`, a 5,000-digit number
         return {}, text
     return (front, text[match.end() :]) if isinstance(front, dict) else ({}, text)
 
 
 def _title(body: str) -> tuple[str, str]:
-    """A `# heading`, or a short first line that is not a sentence, is the headline: it leaves the text."""
+    """A short `# heading`, or a short first line that is not a sentence, is the headline: it leaves the text.
+
+    Only a short line is matched: the heading pattern backtracks quadratically over a long one.
+    """
     first, _, rest = body.lstrip().partition("\n")
     first = first.strip()
-    heading = _HEADING.fullmatch(first)
+    heading = _HEADING.fullmatch(first) if len(first) <= MAX_TITLE else None
     if heading:
         return heading.group(1), rest.lstrip("\n")
     if len(first) <= MAX_TITLE and not first.rstrip(_CLOSERS).endswith(".") and rest.strip():

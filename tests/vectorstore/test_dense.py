@@ -1,0 +1,54 @@
+"""Filtered dense search without Chroma's `where`: the same nearest chunks on both of its paths, on both stores."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+import vectorstore.dense
+from assistant.filters import Filters
+from vectorstore.dense import nearest_allowed
+from vectorstore.ingest import Ingestor
+
+QUERY = "What did the president say about the economy?"
+STORIES = [  # (date, source, text): short, so the test embeds little
+    ("2022-10-01", "Daily", "The president said inflation would ease by spring, and the economy would grow."),
+    ("2022-10-02", "Herald", "Farmers in Iowa harvested a record corn crop after a wet summer."),
+    ("2022-10-03", "Daily", "The central bank raised interest rates for the fifth time this year."),
+    ("2022-10-04", "Herald", "A new bridge over the river opened to traffic on Tuesday."),
+    ("2022-10-05", "Daily", "Unemployment fell to 3.5 percent, the labour ministry reported."),
+    ("2022-10-06", "Herald", "The president met union leaders to discuss wages and prices."),
+    ("2022-10-07", "Daily", "A storm closed schools along the coast for two days."),
+    ("2022-10-08", "Herald", "Economists expect the budget deficit to narrow next year."),
+]
+
+
+def exact(archive, vector: list[float], k: int, where: dict | None) -> list[str]:
+    """The k nearest chunks under `where` by brute force over the vectors Chroma holds."""
+    got = archive.vectors.vectors.get(where=where, include=["embeddings"])
+    if not got["ids"]:
+        return []
+    similarity = np.asarray(got["embeddings"]) @ np.asarray(vector)
+    return [got["ids"][i] for i in np.argsort(-similarity)[:k]]
+
+
+def test_filtered_nearest_matches_exact_search(archive, tmp_path, monkeypatch):
+    for i, (day, source, text) in enumerate(STORIES):
+        (tmp_path / f"{i}.md").write_text(f"---\ndate: {day}\nsource: {source}\n---\n# Story {i}\n\n{text}\n")
+    Ingestor(archive).run([tmp_path / f"{i}.md" for i in range(len(STORIES))], progress=False)
+    vector, lexical = archive.embedder.embed_query(QUERY), archive.lexical
+    since = Filters(since=date(2022, 10, 4))
+    assert 0 < since.mask(lexical).sum() < len(lexical.rows)
+    for cost in (0, 10**9):  # always over-fetch and keep the allowed; always search among the allowed ids
+        monkeypatch.setattr(vectorstore.dense, "_NEIGHBOUR_COST", cost)
+        for filters in (Filters(), since, Filters(sources=("Daily",)), Filters(sources=("no such source",))):
+            for k in (1, 3, 20):
+                where = filters.where()
+                got = nearest_allowed(archive.vectors, lexical, vector, k, filters.mask(lexical), where)
+                assert [cid for cid, _ in got] == exact(archive, vector, k, where), (cost, filters, k)
+
+    missing = lexical.rows[0]  # a chunk BM25 allows but Chroma lost: the id list fails, Chroma filters itself
+    archive.vectors.delete([missing])
+    got = nearest_allowed(archive.vectors, lexical, vector, 5, since.mask(lexical), since.where())
+    assert [cid for cid, _ in got] == exact(archive, vector, 5, since.where()) and missing not in dict(got)

@@ -1,0 +1,40 @@
+"""Deleting an article from a big archive is cheap: BM25 tombstones its chunks instead of re-indexing every one."""
+
+from __future__ import annotations
+
+from assistant.retrieve import HybridRetriever
+from vectorstore.ingest import Ingestor
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
+
+STORIES = {
+    "ferry.md": "# Ferry strike\n\nThe Lisbon ferry crews struck on Friday over pay and stopped every crossing.\n",
+    "orchard.md": "# Orchard frost\n\nA late frost in Kent destroyed most of the cherry blossom this spring.\n",
+    "museum.md": "# Museum reopens\n\nThe Turin museum of cinema reopened after a two-year restoration.\n",
+}
+
+
+def test_delete_tombstones_bm25_and_the_next_ingest_compacts(tmp_path, embedder):
+    for name, text in STORIES.items():
+        (tmp_path / name).write_text(text)
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive).run([tmp_path / name for name in STORIES], progress=False)
+    (ferry,) = archive.docstore.ids_by_path()[str(tmp_path / "ferry.md")]
+    index_file = archive.folder / "bm25" / "ids.json"
+    built = index_file.stat().st_mtime_ns
+    assert [cid for cid, _ in archive.lexical.search("Lisbon ferry crews", 5)]
+
+    assert archive.delete_article(ferry)
+    assert index_file.stat().st_mtime_ns == built  # not re-indexed
+    assert (archive.folder / "bm25" / "deleted.json").exists() and not archive.lexical_stale_marker.exists()
+    assert set(archive.lexical.ids) == archive.docstore.all_chunk_ids()
+    for handle in (archive, Archive(Settings(store=tmp_path / "store"), embedder)):  # this process and a new one
+        assert handle.lexical.search("Lisbon ferry crews", 5) == []
+        assert handle.lexical.search("cherry blossom frost", 5)
+        passages = HybridRetriever(archive=handle, k=5).passages("Lisbon ferry strike")
+        assert passages and ferry not in {p.article_id for p in passages}
+
+    (tmp_path / "bridge.md").write_text("# Bridge\n\nThe Porto bridge closed for repairs on Monday.\n")
+    Ingestor(archive).run([tmp_path / "bridge.md"], progress=False)
+    assert not (archive.folder / "bm25" / "deleted.json").exists()
+    assert sorted(archive.lexical.rows) == sorted(archive.lexical.ids) == sorted(archive.docstore.all_chunk_ids())

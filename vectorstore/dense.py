@@ -1,0 +1,46 @@
+"""Dense search under a filter, decided by the BM25 index's filter columns instead of Chroma's `where`.
+
+Chroma evaluates `where` against its metadata for every chunk that matches before it searches: about 100 ms of
+CPU for "body text only" over 20k chunks, 0.9 s over 200k. The BM25 index holds the same columns (date, section,
+source, article) as arrays, so the filter is one mask there. Chroma then either returns more neighbours than
+needed and the allowed ones are kept (when most chunks pass), or searches only among the allowed ids (when few
+do), whichever costs less; both give the k nearest allowed chunks. Chunks BM25 does not hold yet (written since
+its last rebuild, which ends every ingest run) are left out of filtered searches, as they are out of BM25's own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from chromadb.errors import InternalError
+
+from vectorstore.chroma import ChromaIndex
+from vectorstore.lexical import LexicalIndex
+
+_OVERFETCH = 4  # neighbours asked per allowed one needed (recall@40 against exact search 0.98, as with `where`)
+_NEIGHBOUR_COST = 8  # one more neighbour costs Chroma about what 8 more listed ids do (6.5 vs 0.8 µs of CPU)
+
+
+def nearest_allowed(vectors: ChromaIndex, lexical: LexicalIndex, vector: list[float], k: int,
+                    mask: np.ndarray | None, where: dict | None) -> list[tuple[str, float]]:
+    """The k nearest (chunk id, cosine similarity) among the chunks `mask` (the same filter as `where`) allows."""
+    if mask is None:
+        return vectors.nearest(vector, k)
+    if not len(lexical.rows):  # no BM25 index to decide the filter with: Chroma does it
+        return vectors.nearest(vector, k, where=where)
+    allowed = lexical.allowed(mask)
+    kept, live = int(allowed.sum()), int(lexical.live.sum())
+    if not kept:
+        return []
+    asked = math.ceil(_OVERFETCH * k * live / kept)
+    if asked * _NEIGHBOUR_COST <= kept:  # over-fetching is the cheaper way
+        hits = vectors.nearest(vector, asked)
+        position = lexical.position
+        found = [(cid, score) for cid, score in hits if cid in position and allowed[position[cid]]]
+        if len(found) >= k or len(hits) < asked:  # enough, or every vector was looked at
+            return found[:k]
+    try:
+        return vectors.nearest(vector, k, among=lexical.rows[allowed].tolist())
+    except InternalError:  # an allowed chunk has no vector (a write `doctor` would report): Chroma filters itself
+        return vectors.nearest(vector, k, where=where)
