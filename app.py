@@ -52,10 +52,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def writer() -> Archive:
         return write_handle(archive)
 
-    def written() -> None:
-        """Chats search the BM25 index the write just rebuilt."""
-        archive.lexical = writer().lexical
-
     def respond(question, chat, conversation, since, until, sources, comments, k):
         chat = [*chat, {"role": "user", "content": render.esc(question)}, {"role": "assistant", "content": "…"}]
         yield "", chat, gr.skip(), gr.skip(), gr.skip()
@@ -98,7 +94,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         with write_lock:
             if not (article_id or "").strip() or not writer().delete_article(article_id.strip()):
                 raise gr.Error("Pick an article in the table first.")
-            written()
         return ["", "", *refresh()]
 
     def browse(query=""):
@@ -123,7 +118,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             yield rows or [["", "no files", ""]], status(), *refresh()
             return
         yield rows, status(saved[0].name), *[gr.skip()] * 3
-        for path, summary, finished in ingest_files(writer(), saved, write_lock, written):
+        for path, summary, finished in ingest_files(writer(), saved, write_lock):
             if finished:
                 done.append(summary)
                 rows.append([path.name, str(summary), "; ".join(summary.errors)])

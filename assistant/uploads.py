@@ -110,8 +110,9 @@ def accept(paths: Iterable[Path], folder: Path) -> tuple[list[Path], list[tuple[
     return saved, refused
 
 
-def ingest_files(writer: Archive, paths: list[Path], lock: threading.Lock, after_file: Callable[[], None],
-                 every: float = 0.25) -> Iterator[tuple[Path, Summary, bool]]:
+def ingest_files(writer: Archive, paths: list[Path], lock: threading.Lock,
+                 after_file: Callable[[], None] | None = None, every: float = 0.25,
+                 ) -> Iterator[tuple[Path, Summary, bool]]:
     """Ingest `paths` one by one, yielding (file, its summary so far, finished?): running counts at most every
     `every` seconds, each file's final summary always.
 
@@ -131,7 +132,8 @@ def ingest_files(writer: Archive, paths: list[Path], lock: threading.Lock, after
                     except Exception as exc:  # one broken file never stops the batch: its line says what went wrong
                         log.exception("ingesting %s failed", path)
                         summary = Summary(failed=1, errors=[f"{path.name}: {exc}"])
-                    after_file()
+                    if after_file:
+                        after_file()
                     events.put((path, summary, True))
         finally:
             events.put(None)

@@ -211,13 +211,11 @@ class DocStore:
 
     def mark_inflight(self, chunk_ids: Iterable[str]) -> None:
         """Journal chunk ids before their vectors are written or deleted (see the module docstring)."""
-        with self._tx():
-            self.db.executemany("INSERT OR IGNORE INTO inflight VALUES (?)", [(i,) for i in chunk_ids])
+        self._each("INSERT OR IGNORE INTO inflight VALUES (?)", chunk_ids)
 
     def clear_inflight(self, chunk_ids: Iterable[str]) -> None:
         """Chroma and this docstore agree on these ids again."""
-        with self._tx():
-            self.db.executemany("DELETE FROM inflight WHERE id=?", [(i,) for i in chunk_ids])
+        self._each("DELETE FROM inflight WHERE id=?", chunk_ids)
 
     def inflight(self) -> list[str]:
         """Chunk ids a writer was changing in Chroma when it stopped: empty unless one died (or is at work)."""
@@ -238,12 +236,15 @@ class DocStore:
             "SELECT id FROM aliases WHERE article_id NOT IN (SELECT id FROM articles) ORDER BY id")]
 
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
-        with self._tx():
-            self.db.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in chunk_ids])
+        self._each("DELETE FROM chunks WHERE id=?", chunk_ids)
 
     def delete_aliases(self, alias_ids: Iterable[str]) -> None:
+        self._each("DELETE FROM aliases WHERE id=?", alias_ids)
+
+    def _each(self, sql: str, ids: Iterable[str]) -> None:
+        """One statement per id, in one transaction."""
         with self._tx():
-            self.db.executemany("DELETE FROM aliases WHERE id=?", [(i,) for i in alias_ids])
+            self.db.executemany(sql, [(i,) for i in ids])
 
     def stats(self) -> dict:
         articles, first, last = self.db.execute(

@@ -28,6 +28,7 @@ class Archive:
         self.settings = settings
         self.folder = Path(settings.store).expanduser()
         self._embedder = embedder
+        self._lexical: tuple[tuple[int, int] | None, LexicalIndex] | None = None
 
     @cached_property
     def docstore(self) -> DocStore:
@@ -43,9 +44,20 @@ class Archive:
     def vectors(self) -> ChromaIndex:
         return ChromaIndex(self.folder / "chroma", self.embedder, self.settings.collection, self.settings.chroma_url)
 
-    @cached_property
+    @property
     def lexical(self) -> LexicalIndex:
-        return LexicalIndex(self.folder / "bm25")
+        """BM25 as it is on disk now: an index that another handle or process rebuilt or tombstoned since the last
+        question is picked up by the next one (a stat per question; rebuilds swap the folder, tombstones write in it).
+        """
+        folder = self.folder / "bm25"
+        try:
+            stat = folder.stat()
+            key = (stat.st_ino, stat.st_mtime_ns)
+        except FileNotFoundError:
+            key = None
+        if self._lexical is None or key != self._lexical[0]:
+            self._lexical = (key, LexicalIndex(folder))
+        return self._lexical[1]
 
     @cached_property
     def write_lock(self) -> FileLock:
@@ -68,7 +80,7 @@ class Archive:
             if force or self.lexical_stale_marker.exists() or (
                 not (self.folder / "bm25").exists() and self.exists()
             ):
-                self.__dict__["lexical"] = LexicalIndex.rebuild(self.docstore, self.folder / "bm25")
+                LexicalIndex.rebuild(self.docstore, self.folder / "bm25")
                 self.lexical_stale_marker.unlink(missing_ok=True)
 
     def exists(self) -> bool:

@@ -38,3 +38,23 @@ def test_delete_tombstones_bm25_and_the_next_ingest_compacts(tmp_path, embedder)
     Ingestor(archive).run([tmp_path / "bridge.md"], progress=False)
     assert not (archive.folder / "bm25" / "deleted.json").exists()
     assert sorted(archive.lexical.rows) == sorted(archive.lexical.ids) == sorted(archive.docstore.all_chunk_ids())
+
+
+def test_a_handle_sees_what_another_handle_wrote(tmp_path, embedder):
+    """A running app (reader) answers from what a CLI ingest or delete (writer) changed, without a restart."""
+    for name, text in STORIES.items():
+        (tmp_path / name).write_text(text)
+    settings = Settings(store=tmp_path / "store")
+    writer, reader = Archive(settings, embedder), Archive(settings, embedder)
+    Ingestor(writer).run([tmp_path / "orchard.md"], progress=False)
+    retriever = HybridRetriever(archive=reader, k=5)
+    assert reader.lexical.search("Lisbon ferry crews", 5) == []
+
+    Ingestor(writer).run([tmp_path / "ferry.md"], progress=False)
+    (ferry,) = writer.docstore.ids_by_path()[str(tmp_path / "ferry.md")]
+    assert reader.lexical.search("Lisbon ferry crews", 5)
+    # dense search too is masked by BM25's columns (comments out by default): it must see the new chunks
+    assert ferry in {p.article_id for p in retriever.passages("Lisbon ferry strike")}
+
+    writer.delete_article(ferry)
+    assert reader.lexical.search("Lisbon ferry crews", 5) == []
