@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.extractive import terms
+from assistant.terms import terms
 
 _LEANS = re.compile(r"^(and|but|also|so|what about|how about|and what|then)\b|\b(he|she|they|it|him|her|them|"
                     r"his|their|its|that|those|this|these|the same|the other)\b", re.I)

@@ -1,6 +1,8 @@
 """Dates in the question itself ("this week", "in March 2015", "before August 2014") as a date range.
 
-News questions are anchored in time: "this week" means the week before the question's as-of date.
+News questions are anchored in time: "this week" means the week before the question's as-of date. A year or
+month after the as-of date ("plan to merge in 2024") names a plan or a forecast, not when it was reported, so it
+filters nothing. Relative phrases get a day's slack after the as-of date: news is often dated the morning after.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ _RELATIVE = {
     "today": (0, 0), "yesterday": (1, 1), "this week": (7, 0), "past week": (7, 0), "last week": (14, 0),
     "this month": (31, 0), "past month": (31, 0), "last month": (62, 0), "recently": (31, 0),
 }
+_SLACK = 1
 _DIRECTION = re.compile(r"\b(before|after|since|until)\b", re.I)
 _RELATIVE_RE = re.compile(r"\b(" + "|".join(_RELATIVE) + r"|this year|last year)\b", re.I)
 
@@ -42,13 +45,15 @@ def timeframe(question: str, as_of: date | None) -> tuple[date | None, date | No
         if phrase == "last year":
             return date(as_of.year - 1, 1, 1), date(as_of.year - 1, 12, 31), phrase
         back, fwd = _RELATIVE[phrase]
-        return as_of - timedelta(days=back), as_of - timedelta(days=fwd), phrase
+        return as_of - timedelta(days=back), as_of - timedelta(days=fwd - _SLACK), phrase
     for m in _EXPLICIT.finditer(question):
         word, day_a, month, day_b, year = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5) or m.group(6)
         year_n = int(year)
         if not 1800 <= year_n <= 2100 or (not month and not word):
             continue  # a bare number such as "2000 people" is not a date
         start, end = _span(day_a or day_b, month, year_n)
+        if as_of and start > as_of:
+            continue
         # "before the ceasefire of August 2014": the direction word may stand a few words earlier.
         window = max(0, m.start() - 40)
         lead = list(_DIRECTION.finditer(question, window, m.start()))

@@ -4,6 +4,8 @@ Names, places and numbers are where dense search alone misses; BM25 catches them
 chunk's filter columns (date, section, source, article), so a filter is a few array operations at any size.
 A deleted chunk is only marked (a tombstone, persisted in deleted.json) and masked out at query time: removing
 it from the index would mean re-indexing every chunk. The next rebuild drops it for good.
+Words are stemmed (PyStemmer's Snowball English: "resigned" finds "resign"); an index built before stemming
+records no stemmer in its tokenizer.json and keeps being queried unstemmed until it is rebuilt.
 """
 
 from __future__ import annotations
@@ -16,12 +18,19 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+import Stemmer
 
 from vectorstore.article import BODY
 from vectorstore.chroma import day_number
 from vectorstore.docstore import DocStore
 
 _DELETED = "deleted.json"
+_TOKENIZER = "tokenizer.json"
+_STEMMER = "english"
+
+
+def _tokenize(texts: list[str], stemmer: Stemmer.Stemmer | None) -> bm25s.tokenization.Tokenized:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
 
 
 class LexicalIndex:
@@ -30,8 +39,11 @@ class LexicalIndex:
         self.retriever: bm25s.BM25 | None = None
         rows: list[str] = []
         meta: list[dict] = []
+        self.stemmer: Stemmer.Stemmer | None = None
         if (folder / "ids.json").exists():
             self.retriever = bm25s.BM25.load(str(folder))
+            if (folder / _TOKENIZER).exists():
+                self.stemmer = Stemmer.Stemmer(json.loads((folder / _TOKENIZER).read_text())["stemmer"])
             rows = json.loads((folder / "ids.json").read_text())
             meta = json.loads((folder / "meta.json").read_text())
         self.rows = np.array(rows, dtype=object)  # the chunk id of each row of the index, tombstoned ones included
@@ -75,8 +87,9 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if ids:
             retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+            retriever.index(_tokenize(texts, Stemmer.Stemmer(_STEMMER)), show_progress=False)
             retriever.save(str(tmp))
+            (tmp / _TOKENIZER).write_text(json.dumps({"stemmer": _STEMMER}))
             (tmp / "ids.json").write_text(json.dumps(ids))
             (tmp / "meta.json").write_text(json.dumps(meta))
         old = folder.with_name(folder.name + ".old")
@@ -106,7 +119,7 @@ class LexicalIndex:
         """Top-k (chunk id, BM25 score) among the chunks `mask` allows."""
         if self.retriever is None or not len(self.rows):
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        tokens = _tokenize([query], self.stemmer)
         if not tokens.vocab:
             return []
         if self.deleted:

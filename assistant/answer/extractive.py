@@ -10,44 +10,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bm25s.stopwords import STOPWORDS_EN
-
 from assistant.answer import NO_ANSWER, Draft
 from assistant.cite import Citation
 from assistant.passage import Passage
+from assistant.terms import coverage, terms, weights
 from vectorstore.sentences import sentences
 
-_WORD = re.compile(r"\w+")
-_STOP = set(STOPWORDS_EN) | {"which", "what", "who", "whom", "whose", "when", "where", "why", "how", "did", "does",
-                             "do", "many", "much", "according", "name", "called", "new", "also"}
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
 _MAX_SENTENCES = 2
-
-
-def _norm(word: str) -> str:
-    word = word.lower()
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def terms(text: str) -> set[str]:
-    return {_norm(w) for w in _WORD.findall(text) if w.lower() not in _STOP}
-
-
-def _weights(question: str) -> dict[str, float]:
-    """Names and numbers in the question count double: they are what an answer must be about."""
-    weights = {t: 1.0 for t in terms(question)}
-    for w in _WORD.findall(question[1:]):
-        if (w[0].isupper() or w[0].isdigit()) and _norm(w) in weights:
-            weights[_norm(w)] = 2.0
-    return weights
-
-
-def _coverage(weights: dict[str, float], words: set[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in words) / total if total else 0.0
 
 
 def _answer_type_bonus(question: str, sentence: str, question_terms: set[str]) -> float:
@@ -102,15 +75,15 @@ class ExtractiveAnswerer:
 
     def score(self, question: str, passages: list[Passage]) -> list[_Scored]:
         """Every sentence of every passage, best first; `evidence` is how much of the question it covers."""
-        weights = _weights(question)
-        question_terms = set(weights)
+        weights_ = weights(question)
+        question_terms = set(weights_)
         out = []
         for rank, p in enumerate(passages):
-            passage_cov = _coverage(weights, terms(p.text))
+            passage_cov = coverage(weights_, terms(p.text))
             prior = 0.1 * (1 - rank / max(len(passages), 1))
             for start, end in sentences(p.text):
                 text = p.text[start:end]
-                cov = _coverage(weights, terms(text))
+                cov = coverage(weights_, terms(text))
                 bonus = _answer_type_bonus(question, text, question_terms)
                 score = 0.6 * cov + 0.2 * passage_cov + bonus + prior
                 evidence = 0.5 * max(cov, passage_cov * 0.8) + 0.5 * p.dense

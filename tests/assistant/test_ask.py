@@ -65,7 +65,11 @@ def test_filters_restrict_dates_and_sources(assistant):
 
 
 def test_dates_in_the_question_become_filters():
-    assert timeframe("Who won this week?", date(2022, 10, 6))[:2] == (date(2022, 9, 29), date(2022, 10, 6))
+    assert timeframe("Who won this week?", date(2022, 10, 6))[:2] == (date(2022, 9, 29), date(2022, 10, 7))
+    # A year after the as-of date is a plan, not when the news was published: no filter.
+    assert timeframe("Which supermarkets plan to merge in 2024?", date(2022, 10, 20)) is None
+    assert timeframe("Which supermarkets merged in 2021?", date(2022, 10, 20))[:2] == (date(2021, 1, 1),
+                                                                                        date(2021, 12, 31))
     assert timeframe("Who won in March 2015?", None)[:2] == (date(2015, 3, 1), date(2015, 3, 31))
     since, until, phrase = timeframe("What was said before the ceasefire of August 2014?", None)
     assert since is None and until == date(2014, 7, 31) and phrase.startswith("before")

@@ -6,10 +6,10 @@ import pytest
 
 from assistant import Assistant
 from assistant.answer import make_answerer
-from assistant.answer.extractive import terms
 from assistant.answer.local import SUPPORT, LocalAnswerer, ground, model_path
 from assistant.cite import cited
 from assistant.passage import Passage
+from assistant.terms import terms
 from vectorstore.sentences import sentences
 from vectorstore.settings import Settings
 

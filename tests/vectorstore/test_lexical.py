@@ -58,3 +58,13 @@ def test_a_handle_sees_what_another_handle_wrote(tmp_path, embedder):
 
     writer.delete_article(ferry)
     assert reader.lexical.search("Lisbon ferry crews", 5) == []
+
+
+def test_bm25_matches_word_forms_and_reads_an_older_index(tmp_path, embedder):
+    """A question asking about "a strike" by "a crew" finds "crews ... strikes"."""
+    (tmp_path / "ferry.md").write_text("# Ferry\n\nThe Lisbon ferry crews announced strikes over pay.\n")
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive).run([tmp_path / "ferry.md"], progress=False)
+    assert archive.lexical.search("Which crew went on strike?", 5)  # no word in common until stemmed
+    (archive.folder / "bm25" / "tokenizer.json").unlink()  # an index from before stemming: query it as built
+    assert Archive(Settings(store=tmp_path / "store"), embedder).lexical.stemmer is None
