@@ -92,3 +92,21 @@ def test_ask_json_from_the_cli(news_store):
     assert keys <= set(data["citations"][0]) and "total" in data["timings_ms"]
     long = CliRunner().invoke(main, ["ask", "x" * 50_000, "--store", str(news_store.folder)])
     assert long.exit_code == 1 and "limit is" in long.output and "Traceback" not in long.output
+
+
+def test_as_of_date_prefers_the_story_nearest_to_it(tmp_path, embedder):
+    """Two near-identical stories years apart: the as-of date picks, even one a few days after it."""
+    from vectorstore.ingest import Ingestor
+    from vectorstore.settings import Settings
+    from vectorstore.store import Archive
+
+    records = [{"url": f"https://example.org/{day}", "title": "Harbour budget", "date": day,
+                "text": f"The Porto city council approved the harbour budget of {money} euros after a long debate."}
+               for day, money in (("2015-03-01", "12 million"), ("2022-10-08", "40 million"))]
+    (tmp_path / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive).run([tmp_path / "news.jsonl"], progress=False)
+    ask = Assistant(archive).ask
+    question = "What harbour budget did the Porto city council approve?"
+    assert ask(question, filters={"as_of": "2022-10-06"}).citations[0].published.startswith("2022-10-08")
+    assert ask(question, filters={"as_of": "2015-03-02"}).citations[0].published.startswith("2015-03-01")
