@@ -168,12 +168,13 @@ def _bm25_state(archive: Archive, chunk_ids: set[str]) -> tuple[str, int]:
     if not folder.exists():
         return "missing", 0
     try:
-        ids = LexicalIndex(folder).ids
+        index = LexicalIndex(folder)
+        ids = index.ids
     except Exception:  # whatever stops it loading, the finding is the same: rebuild it
         return "unreadable", 0
     if archive.lexical_stale_marker.exists():
         return "stale", len(ids)
-    if len(ids) != len(set(ids)) or set(ids) != chunk_ids:
+    if len(ids) != len(set(ids)) or set(ids) != chunk_ids or index.stemmer is None:  # built before stemming
         return "out of date", len(ids)
     return "ok", len(ids)
 

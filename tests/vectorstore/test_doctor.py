@@ -137,3 +137,13 @@ def test_ingest_finishes_what_a_dead_writer_left_journaled(tmp_path, embedder):
     assert summary.added == 0
     assert agree(archive) == healthy_ids
     assert archive.docstore.inflight() == [] and check(archive).healthy
+
+
+def test_an_index_from_before_stemming_is_out_of_date_and_fix_rebuilds_it(tmp_path, embedder):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
+    (archive.folder / "bm25" / "tokenizer.json").unlink()
+    report = check(archive)
+    assert report.bm25 == "out of date" and not report.healthy
+    fix(archive, report)
+    assert check(archive).healthy and Archive(archive.settings, embedder).lexical.stemmer is not None
