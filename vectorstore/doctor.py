@@ -174,7 +174,7 @@ def _bm25_state(archive: Archive, chunk_ids: set[str]) -> tuple[str, int]:
         return "unreadable", 0
     if archive.lexical_stale_marker.exists():
         return "stale", len(ids)
-    if len(ids) != len(set(ids)) or set(ids) != chunk_ids or index.stemmer is None:  # built before stemming
+    if len(ids) != len(set(ids)) or set(ids) != chunk_ids or index.unstemmed:
         return "out of date", len(ids)
     return "ok", len(ids)
 

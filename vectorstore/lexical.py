@@ -58,6 +58,11 @@ class LexicalIndex:
         self.live[self._positions(self.deleted)] = False
 
     @property
+    def unstemmed(self) -> bool:
+        """Built before BM25 stemmed words: it works, queried as built, but a rebuild would match word forms."""
+        return self.retriever is not None and self.stemmer is None
+
+    @property
     def ids(self) -> list[str]:
         """The chunks BM25 holds: every row but the tombstoned ones."""
         return self.rows[self.live].tolist()

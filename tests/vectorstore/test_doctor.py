@@ -147,3 +147,6 @@ def test_an_index_from_before_stemming_is_out_of_date_and_fix_rebuilds_it(tmp_pa
     assert report.bm25 == "out of date" and not report.healthy
     fix(archive, report)
     assert check(archive).healthy and Archive(archive.settings, embedder).lexical.stemmer is not None
+    empty = Archive(Settings(store=tmp_path / "empty"), embedder)  # an index of nothing has no stemmer to record
+    empty.refresh_lexical(force=True)
+    assert check(empty).bm25 == "ok"
