@@ -79,15 +79,15 @@ class ExtractiveAnswerer:
 
     def score(self, question: str, passages: list[Passage]) -> list[_Scored]:
         """Every sentence of every passage, best first; `evidence` is how much of the question it covers."""
-        weights_ = weights(question)
-        question_terms = set(weights_)
+        asked = weights(question)
+        question_terms = set(asked)
         out = []
         for rank, p in enumerate(passages):
-            passage_cov = coverage(weights_, terms(p.text))
+            passage_cov = coverage(asked, terms(p.text))
             prior = 0.1 * (1 - rank / max(len(passages), 1))
             for start, end in sentences(p.text):
                 text = p.text[start:end]
-                cov = coverage(weights_, terms(text))
+                cov = coverage(asked, terms(text))
                 bonus = _answer_type_bonus(question, text, question_terms)
                 score = 0.6 * cov + 0.2 * passage_cov + bonus + prior
                 evidence = 0.5 * max(cov, passage_cov * 0.8) + 0.5 * p.dense

@@ -12,6 +12,9 @@ from assistant import Assistant
 from assistant.cli import main
 from assistant.filters import Filters
 from assistant.timeframe import timeframe
+from vectorstore.ingest import Ingestor
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 
@@ -96,10 +99,6 @@ def test_ask_json_from_the_cli(news_store):
 
 def test_as_of_date_prefers_the_story_nearest_to_it(tmp_path, embedder):
     """Two near-identical stories years apart: the as-of date picks, even one a few days after it."""
-    from vectorstore.ingest import Ingestor
-    from vectorstore.settings import Settings
-    from vectorstore.store import Archive
-
     records = [{"url": f"https://example.org/{day}", "title": "Harbour budget", "date": day,
                 "text": f"The Porto city council approved the harbour budget of {money} euros after a long debate."}
                for day, money in (("2015-03-01", "12 million"), ("2022-10-08", "40 million"))]
