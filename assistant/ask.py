@@ -57,7 +57,8 @@ class Assistant:
         self.archive = archive
         self.settings = archive.settings
         self.answerer = answerer or make_answerer(self.settings.llm or self.settings.answerer, self.settings)
-        self.retriever = HybridRetriever(archive=archive, k=self.settings.k)
+        self.retriever = HybridRetriever(archive=archive, k=self.settings.k,
+                                         passage_chars=self.settings.passage_chars)
         self.chain = RunnableLambda(self._plan) | RunnableLambda(self._retrieve)
 
     @classmethod

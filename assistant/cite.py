@@ -79,3 +79,8 @@ def checked_stream(pieces: Iterable[str], count: int) -> Iterator[str]:
 def cited(text: str) -> list[int]:
     """The marker numbers an answer uses, in order of first use."""
     return list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
+
+
+def uncited(text: str) -> str:
+    """The text with its markers taken out."""
+    return _MARKER.sub("", text)

@@ -28,7 +28,7 @@ FILTER_KEYS = ("since", "until", "source", "date", "as_of")  # not "sources": th
 
 METRIC_KEYS = (
     "questions", "answerable", "unanswerable", "errors", "answer_contains", "f1", "answer_in_context_at_k",
-    "source_hit_at_k", "mrr_at_k", "refused_unanswerable", "false_refusal", "citation_valid",
+    "context_chars", "source_hit_at_k", "mrr_at_k", "refused_unanswerable", "false_refusal", "citation_valid",
     "latency_p50_ms", "latency_p95_ms",
 )
 
@@ -118,6 +118,8 @@ def summarize(records: list[dict], k: int) -> dict[str, Any]:
         "answer_contains": _mean([float(bool(r.get("answer_contains"))) for r in answerable]),
         "f1": _mean([r.get("f1") or 0.0 for r in answerable]),
         "answer_in_context_at_k": _mean([float(r.get("context_rank") is not None) for r in answerable]),
+        # how much text the k passages hand the reader: in-context rates compare fairly only next to it
+        "context_chars": _mean([float(sum(len(x["excerpt"]) for x in r.get("retrieved", []))) for r in records]),
         "source_hit_at_k": _mean([float(r.get("source_rank") is not None) for r in with_sources]),
         "mrr_at_k": _mean([1 / r["source_rank"] if r.get("source_rank") else 0.0 for r in with_sources]),
         "refused_unanswerable": _mean([float(r["refused"]) for r in unanswerable]),

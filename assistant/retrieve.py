@@ -16,6 +16,7 @@ from pydantic import ConfigDict
 from assistant.filters import Filters
 from assistant.passage import Passage
 from assistant.terms import coverage, terms, weights
+from assistant.window import merged, widen
 from vectorstore.dense import nearest_allowed
 from vectorstore.store import Archive
 
@@ -40,6 +41,7 @@ class HybridRetriever(BaseRetriever):
     archive: Archive
     k: int = 5
     fetch: int = 40
+    passage_chars: int = 1000
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Filters | None = None
@@ -74,18 +76,28 @@ class HybridRetriever(BaseRetriever):
         question = weights(query)
         for passage in candidates[: _NUDGED * k]:  # only leaders can reach the top k; 0.1 ms of CPU a passage
             passage.score += _COVERAGE * coverage(question, terms(passage.text))
-        return _diverse(sorted(candidates, key=lambda p: -p.score), k)
+        return self._handed_on(sorted(candidates, key=lambda p: -p.score), k)
 
-
-def _diverse(ranked: list[Passage], k: int) -> list[Passage]:
-    """At most two passages of one article: room for other evidence. Chunks never overlap, so two neighbours of
-    one article are distinct text (the answer often runs on into the next chunk)."""
-    chosen: list[Passage] = []
-    for p in ranked:
-        if sum(q.article_id == p.article_id for q in chosen) >= _PER_ARTICLE:
-            continue
-        chosen.append(p)
-        if len(chosen) == k:
-            break
-    return chosen
-
+    def _handed_on(self, ranked: list[Passage], k: int) -> list[Passage]:
+        """At most two chunks of one article (room for other evidence), each widened to whole sentences; windows
+        that meet become one passage. Chunks never overlap, so two neighbours of one article are distinct text."""
+        texts: dict[tuple[str, str], str] = {}
+        taken: dict[str, int] = {}
+        chosen: list[Passage] = []
+        for passage in ranked:
+            if taken.get(passage.article_id, 0) >= _PER_ARTICLE:
+                continue
+            taken[passage.article_id] = taken.get(passage.article_id, 0) + 1
+            key = (passage.article_id, passage.section)
+            if key not in texts:
+                texts[key] = self.archive.docstore.section_text(*key)
+            passage = widen(passage, texts[key], self.passage_chars)
+            for i, held in enumerate(chosen):
+                if (one := merged(held, passage, texts[key])) is not None:
+                    chosen[i] = one
+                    break
+            else:
+                chosen.append(passage)
+            if len(chosen) == k:
+                break
+        return chosen

@@ -2,7 +2,9 @@
 
 Why: the ingest benchmark says what archive-chat's extra work costs; this says what it buys. Both pipelines run
 through the same `assistant.evaluate.run`, so every metric (answer in context, answer contains, F1, source hit,
-refusals, latency) is computed by the same code. The tutorial has no answerer: its "answer" is the text of its
+refusals, latency) is computed by the same code. The tutorial runs twice: at k=4, the issue's baseline, and at
+the k that shows about as much text as archive-chat's five passages (`tutorial-same-text`), so that gains that
+only come from showing more text can be told apart. The tutorial has no answerer: its "answer" is the text of its
 top retrieved chunk, it never refuses, and it ignores the questions' date filters. Stores are kept under
 bench/out/stores and reused, so a rerun only re-asks the questions.
 
@@ -24,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".." / "shared" / "data"
 SETS = {"realtimeqa": DATA / "realtimeqa-2022q4", "squad2": DATA / "squad2-sample"}
 OUT = ROOT / "bench" / "out"
-COLUMNS = ("answer_in_context_at_k", "answer_contains", "f1", "source_hit_at_k", "mrr_at_k", "refused_unanswerable",
-           "false_refusal", "latency_p50_ms", "latency_p95_ms")
+COLUMNS = ("answer_in_context_at_k", "context_chars", "answer_contains", "f1", "source_hit_at_k", "mrr_at_k",
+           "refused_unanswerable", "false_refusal", "latency_p50_ms", "latency_p95_ms")
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
 sys.path.insert(0, str(ROOT))
 
@@ -141,7 +143,10 @@ def main() -> None:
         wait_for(args.wait_log)
         archive = our_archive(name, folder / "articles.jsonl")
         for pipeline, assistant, k in (("archive-chat", Assistant(archive), args.k),
-                                       ("tutorial", tutorial, args.baseline_k)):
+                                       ("tutorial", tutorial, args.baseline_k), ("tutorial-same-text", tutorial, 0)):
+            if not k:  # as many tutorial chunks as it takes to show about as much text as archive-chat's passages
+                ours, base = rows[-2]["context_chars"], rows[-1]["context_chars"]
+                k = max(args.baseline_k, round(ours / (base / args.baseline_k)))
             summary = run(assistant, folder / "questions.jsonl", OUT / "quality" / name / pipeline, k=k, fresh=True)
             print(f"{name} / {pipeline}: {summary}", file=sys.stderr, flush=True)
             rows.append({"set": name, "pipeline": pipeline, **summary.metrics})

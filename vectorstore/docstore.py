@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from vectorstore.article import Article, Chunk
+from vectorstore.article import COMMENTS, Article, Chunk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -169,6 +169,12 @@ class DocStore:
         keys = ("chunk_id", "article_id", "section", "index", "char_start", "char_end", "text", "title", "url",
                 "source", "published")
         return {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
+
+    def section_text(self, article_id: str, section: str) -> str:
+        """The cleaned text of an article's body or comments: what a chunk's char offsets point into."""
+        column = "comments" if section == COMMENTS else "text"
+        row = self.db.execute(f"SELECT {column} FROM articles WHERE id=?", (article_id,)).fetchone()
+        return (row[0] or "") if row else ""
 
     def all_chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}

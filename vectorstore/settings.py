@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     near_duplicate: float = 0.9
     max_file_mb: int = 256
     k: int = 5
+    passage_chars: int = 1000  # a chunk is handed on widened to whole sentences, the tutorial's chunk size
     answerer: str = "extractive"
     llm: str | None = None
     llm_base_url: str | None = None

@@ -78,6 +78,8 @@ def test_eval_writes_results_metrics_and_reports(run_dir):
     assert records[1]["refused"] and metrics["refused_unanswerable"] == 1.0
     assert metrics["citation_valid"] == 1.0 and metrics["source_hit_at_k"] > 0  # gold sources are not filters
     assert all(r["retrieved"] for r in records)
+    shown = sum(len(x["excerpt"]) for r in records for x in r["retrieved"])
+    assert metrics["context_chars"] == round(shown / len(records), 4)
     for name in ("report.md", "report.html", "hit_rate_by_k.png", "latency.png", "outcomes.png"):
         assert (out / name).stat().st_size > 0, name
     assert '<img src="latency.png"' in (out / "report.html").read_text()

@@ -1,0 +1,58 @@
+"""Small to search, big to read: chunks are handed on widened to whole sentences, and windows that meet merge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.retrieve import HybridRetriever
+from vectorstore.ingest import Ingestor
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
+
+FILLER = [
+    "The weather in the Algarve stayed dry for most of the autumn season.",
+    "Football crowds in Braga grew again after the stadium roof was mended.",
+    "Cork exports rose slightly as wine makers ordered more stoppers this year.",
+    "A new cycling lane opened along the coast road between Cascais and Estoril.",
+]
+HARBOUR = "\n\n".join([
+    *FILLER,
+    "Lisbon's harbour authority published its annual report on Monday.",
+    "The report names the engineer who designed the new ferry terminal.",
+    "She is Marta Quintela, who also built the river bridge at Faro.",
+    *reversed(FILLER),
+])
+QUESTION = "Which engineer designed the new ferry terminal, according to the harbour report?"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, embedder) -> Archive:
+    """One article cut into a chunk per paragraph (20 tokens), so the answer is in the chunk after the match."""
+    folder = tmp_path_factory.mktemp("window")
+    (folder / "news.jsonl").write_text(json.dumps({"url": "https://example.org/harbour", "title": "Harbour report",
+                                                   "date": "2022-10-03", "text": HARBOUR}) + "\n")
+    archive = Archive(Settings(store=folder / "store", chunk_tokens=20), embedder)
+    Ingestor(archive).run([folder / "news.jsonl"], progress=False)
+    return archive
+
+
+def test_the_answer_after_the_matching_chunk_is_handed_on(archive):
+    match = HybridRetriever(archive=archive, passage_chars=0).passages(QUESTION, k=1)[0]
+    assert "ferry terminal" in match.text and "Marta Quintela" not in match.text  # the chunk alone misses it
+
+    passage = HybridRetriever(archive=archive, passage_chars=190).passages(QUESTION, k=1)[0]
+    text = archive.docstore.section_text(passage.article_id, passage.section)
+    assert "ferry terminal" in passage.text and "Marta Quintela" in passage.text
+    assert passage.text == text[passage.char_start : passage.char_end]  # offsets still point into the article
+    assert 190 <= len(passage.text) < 400 and FILLER[0] not in passage.text  # whole sentences, near the match
+    assert passage.text.startswith("Lisbon's harbour") and passage.text.endswith("bridge at Faro.")
+
+
+def test_windows_that_meet_become_one_passage(archive):
+    """The article's two best chunks lie side by side: one passage, not two copies of the same window, and not
+    the whole article either (two chunks of an article at most)."""
+    passages = HybridRetriever(archive=archive, passage_chars=190).passages(QUESTION, k=5)
+    assert len(passages) == 1
+    assert "Marta Quintela" in passages[0].text and FILLER[0] not in passages[0].text
