@@ -18,18 +18,19 @@ from vectorstore.sentences import paragraphs, sentences
 def widen(passage: Passage, text: str, min_chars: int) -> Passage:
     """The passage grown by whole sentences of `text` (its article section) to at least `min_chars`."""
     start, end = passage.char_start, passage.char_end
-    reach = min_chars - (end - start)
-    if reach <= 0 or text[start:end] != passage.text:  # long enough, or the article changed under us
+    if end - start >= min_chars or text[start:end] != passage.text:  # long enough, or the article changed
         return passage
-    near = [(a, b) for a, b in paragraphs(text) if b > start - reach and a < end + reach]
-    spans = sentences(text, near[0][0], near[-1][1]) if near else []
-    before = [s for s in reversed(spans) if s[1] <= start]
-    after = [s for s in spans if s[0] >= end]
-    while end - start < min_chars and (before or after):
-        if after:
-            end = after.pop(0)[1]
-        if end - start < min_chars and before:
-            start = before.pop(0)[0]
+    blocks = paragraphs(text)
+    after = (s for a, b in blocks if b > end for s in sentences(text, a, b) if s[0] >= end)
+    before = (s for a, b in reversed(blocks) if a < start for s in reversed(sentences(text, a, b)) if s[1] <= start)
+    while end - start < min_chars:
+        grown = False
+        if (nxt := next(after, None)) is not None:
+            end, grown = nxt[1], True
+        if end - start < min_chars and (prev := next(before, None)) is not None:
+            start, grown = prev[0], True
+        if not grown:
+            break
     return replace(passage, char_start=start, char_end=end, text=text[start:end])
 
 
