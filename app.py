@@ -82,9 +82,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         last = conversation[-1] if conversation else {}
         for c in last.get("citations") or last.get("related") or []:
             if c["n"] == n:
-                span = (c["highlight_start"], c["highlight_end"]) if last.get("citations") else (
-                    c["char_start"], c["char_end"])
-                return render.article_html(docstore.get(c["article_id"]), span, c["section"])
+                spans = render.spans_of(c) if last.get("citations") else [(c["char_start"], c["char_end"])]
+                return render.article_html(docstore.get(c["article_id"]), spans, c["section"])
         return ""
 
     def open_row(evt: gr.SelectData):

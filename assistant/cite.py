@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from assistant.passage import Passage
 
@@ -14,7 +14,9 @@ _UNFINISHED = re.compile(r"\[\d{0,3}\Z")
 
 @dataclass
 class Citation:
-    """Source card n: the excerpt, its article, and the supporting sentence, in article-text offsets."""
+    """Source card n: the excerpt, its article, and the supporting sentences, in article-text offsets.
+    `highlight_start/end` is the first supporting sentence; `highlights` all of them, when an answer draws more
+    than one sentence from one excerpt."""
 
     n: int
     article_id: str
@@ -29,6 +31,7 @@ class Citation:
     highlight_start: int
     highlight_end: int
     score: float
+    highlights: list[tuple[int, int]] = field(default_factory=list)
 
     @classmethod
     def of(cls, n: int, passage: Passage, highlight: tuple[int, int] | None = None) -> Citation:
@@ -36,6 +39,7 @@ class Citation:
         return cls(
             n, passage.article_id, passage.title, passage.url, passage.source, passage.published, passage.section,
             passage.text, passage.char_start, passage.char_end, start, end, round(passage.score, 5),
+            [highlight] if highlight else [],
         )
 
     def to_json(self) -> dict:

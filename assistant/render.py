@@ -84,15 +84,31 @@ def answer_html(answer: Any) -> str:
     return linked_text(_get(answer, "answer", ""), [_get(c, "n") for c in _get(answer, "citations", [])])
 
 
+def spans_of(citation: Record) -> list[tuple[int, int]]:
+    """The supporting sentences of a citation, article offsets (a record from before `highlights` has one)."""
+    return [tuple(s) for s in _get(citation, "highlights", None) or
+            [(_get(citation, "highlight_start", 0), _get(citation, "highlight_end", 0))]]
+
+
+def marked(text: str, spans: list[tuple[int, int]], offset: int = 0, first_id: str = "") -> str:
+    """text escaped, each span (minus offset, clipped to the text, overlaps joined) in <mark>; the first one
+    carries `id=first_id` when given, for the page to scroll to."""
+    clipped = sorted((max(0, min(a - offset, len(text))), max(0, min(b - offset, len(text)))) for a, b in spans)
+    out, at = [], 0
+    for start, end in clipped:
+        start = max(start, at)
+        if start >= end:
+            continue
+        attr = f' id="{first_id}"' if first_id and not out else ""
+        out.append(f"{esc(text[at:start])}<mark{attr}>{esc(text[start:end])}</mark>")
+        at = end
+    return "".join(out) + esc(text[at:])
+
+
 def excerpt_html(citation: Record, mark: bool = True) -> str:
-    """The excerpt escaped, the supporting sentence (offsets in the section's text) in <mark>."""
+    """The excerpt escaped, the supporting sentences (offsets in the section's text) in <mark>."""
     text = _get(citation, "excerpt", "") or ""
-    start = _get(citation, "highlight_start", 0) - _get(citation, "char_start", 0)
-    end = _get(citation, "highlight_end", 0) - _get(citation, "char_start", 0)
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    if not mark or start >= end:
-        return esc(text)
-    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+    return marked(text, spans_of(citation) if mark else [], _get(citation, "char_start", 0))
 
 
 def card_html(citation: Record, anchor: str = "source", mark: bool = True) -> str:
@@ -135,18 +151,11 @@ def sources_html(answer: Any) -> str:
     return "".join(parts)
 
 
-def article_html(article: Any, highlight: tuple[int, int] | None = None, section: str = "body") -> str:
-    """The whole cleaned article, escaped, the cited passage (offsets in `section`'s text) in <mark id="cited">."""
+def article_html(article: Any, highlight: list[tuple[int, int]] | None = None, section: str = "body") -> str:
+    """The whole cleaned article, escaped, the cited sentences (offsets in `section`'s text) in <mark>, the first
+    with id="cited"."""
     if article is None:
         return '<div class="article-missing">That article is no longer in the archive.</div>'
-
-    def marked(text: str, span: tuple[int, int] | None) -> str:
-        if not span:
-            return esc(text)
-        start, end = (max(0, min(int(v), len(text))) for v in span)
-        if start >= end:
-            return esc(text)
-        return f'{esc(text[:start])}<mark id="cited">{esc(text[start:end])}</mark>{esc(text[end:])}'
 
     sources = _get(article, "sources") or [_get(article, "source")]
     meta = [esc(", ".join(s for s in sources if s) or "unknown source"), esc(_get(article, "published") or "undated")]
@@ -154,17 +163,17 @@ def article_html(article: Any, highlight: tuple[int, int] | None = None, section
         meta.append("by " + esc(", ".join(_get(article, "authors"))))
     if _get(article, "url"):
         meta.append(link(_get(article, "url")))
-    body_span = highlight if section != "comments" else None
+    body_spans = highlight or [] if section != "comments" else []
     parts = [
         f'<article class="article"><h3>{esc(_get(article, "title") or "untitled")}</h3>',
         f'<div class="source-meta">{" · ".join(meta)}</div>',
-        f'<div class="article-text">{marked(_get(article, "text", "") or "", body_span)}</div>',
+        f'<div class="article-text">{marked(_get(article, "text", "") or "", body_spans, 0, "cited")}</div>',
     ]
     comments = _get(article, "comments", "") or ""
     if comments:
-        comment_span = highlight if section == "comments" else None
-        parts.append(f'<details{" open" if comment_span else ""}><summary>Reader comments</summary>'
-                     f'<div class="article-comments">{marked(comments, comment_span)}</div></details>')
+        comment_spans = highlight or [] if section == "comments" else []
+        parts.append(f'<details{" open" if comment_spans else ""}><summary>Reader comments</summary>'
+                     f'<div class="article-comments">{marked(comments, comment_spans, 0, "cited")}</div></details>')
     parts.append("</article>")
     return "".join(parts)
 

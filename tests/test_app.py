@@ -81,7 +81,7 @@ def test_archive_fields_are_escaped_everywhere(payload):
     cite = _citation(title=payload, source=payload, url=payload, excerpt=f"Text {payload} more text to mark here.")
     answer = _answer(answer=f"An answer {payload} [1]", citations=[cite], related=[_citation(2, title=payload)])
     article = type("Bad", (_Article,), {"title": payload, "url": payload, "text": payload, "sources": [payload]})
-    for out in (render.answer_html(answer), render.sources_html(answer), render.article_html(article, (0, 5)),
+    for out in (render.answer_html(answer), render.sources_html(answer), render.article_html(article, [(0, 5)]),
                 render.sources_html({**answer, "refused": True, "citations": []})):
         assert "<script" not in out and "<img" not in out
         assert 'href="javascript' not in out.lower() and "href='javascript" not in out.lower()
@@ -104,6 +104,8 @@ def test_markers_become_links_to_their_cards():
     assert "[7]" in out and "#source-7" not in out
     panel = render.sources_html(_answer())
     assert 'id="source-1"' in panel and "<mark>The supporting sentence.</mark>" in panel
+    two = render.sources_html(_answer(citations=[_citation(highlights=[(108, 132), (100, 107)])]))
+    assert "<mark>Before.</mark> <mark>The supporting sentence.</mark>" in two
     assert 'rel="noopener noreferrer" target="_blank"' in panel
 
 
@@ -116,8 +118,10 @@ def test_refusal_is_shown_as_refusal_with_related_reading():
 
 
 def test_article_html_marks_the_cited_passage():
-    out = render.article_html(_Article, (16, 36))
+    out = render.article_html(_Article, [(16, 36)])
     assert '<mark id="cited">Cited sentence here.</mark>' in out
+    both = render.article_html(_Article, [(37, 51), (0, 15)])  # two sentences of one excerpt: both marked
+    assert '<mark id="cited">First sentence.</mark>' in both and "<mark>Last sentence.</mark>" in both
     assert render.article_html(None).startswith('<div class="article-missing">')
 
 

@@ -69,6 +69,8 @@ class ExtractiveAnswerer:
         for s in picked:
             if s.passage_rank not in citations:
                 citations[s.passage_rank] = Citation.of(len(citations) + 1, passages[s.passage_rank], s.span)
+            else:  # a second sentence of the same excerpt: its card highlights both
+                citations[s.passage_rank].highlights.append(s.span)
             parts.append(f"{s.text} [{citations[s.passage_rank].n}]")
         return Draft(" ".join(parts), refused=False, citations=list(citations.values()))
 
