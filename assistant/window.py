@@ -36,7 +36,8 @@ def widen(passage: Passage, text: str, min_chars: int) -> Passage:
 
 def merged(held: Passage, new: Passage, text: str) -> Passage | None:
     """One passage covering both when they are windows of one article section that overlap or touch."""
-    if (held.article_id, held.section) != (new.article_id, new.section):
+    if (held.article_id, held.section) != (new.article_id, new.section) or any(
+            text[p.char_start : p.char_end] != p.text for p in (held, new)):  # or the article changed under us
         return None
     first, second = sorted((held, new), key=lambda p: p.char_start)
     if text[first.char_end : second.char_start].strip():  # text between them: two distinct windows

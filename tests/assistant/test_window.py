@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from assistant.retrieve import HybridRetriever
+from assistant.window import merged, widen
 from vectorstore.ingest import Ingestor
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
@@ -56,3 +58,12 @@ def test_windows_that_meet_become_one_passage(archive):
     passages = HybridRetriever(archive=archive, passage_chars=190).passages(QUESTION, k=5)
     assert len(passages) == 1
     assert "Marta Quintela" in passages[0].text and FILLER[0] not in passages[0].text
+
+
+def test_an_article_changed_under_retrieval_is_handed_on_as_retrieved(archive):
+    """Between the chunk lookup and the widening, an ingest may replace or delete the article: the chunk is then
+    handed on as it was found, never stitched from text it no longer matches."""
+    chunk = HybridRetriever(archive=archive, passage_chars=0).passages(QUESTION, k=1)[0]
+    assert widen(chunk, "", 1000) == chunk
+    neighbour = replace(chunk, char_start=chunk.char_end + 2, char_end=chunk.char_end + 40, text="x" * 38)
+    assert merged(chunk, neighbour, "") is None
