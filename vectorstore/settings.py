@@ -32,5 +32,5 @@ class Settings(BaseSettings):
     answerer: str = "extractive"
     llm: str | None = None
     llm_base_url: str | None = None
-    min_evidence: float = 0.485  # the most refusals with at most 15% of answerable squad2 questions refused
+    min_evidence: float = 0.49  # the most refusals with at most 15% of answerable squad2 questions refused
     max_question_chars: int = 2000

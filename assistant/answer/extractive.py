@@ -86,12 +86,12 @@ class ExtractiveAnswerer:
         out = []
         for rank, p in enumerate(passages):
             passage_cov = coverage(asked, terms(p.text))
-            prior = 0.1 * (1 - rank / max(len(passages), 1))
+            prior = 0.2 * (1 - rank / max(len(passages), 1))
             for start, end in sentences(p.text):
                 text = p.text[start:end]
                 cov = coverage(asked, terms(text))
                 bonus = _answer_type_bonus(question, text, question_terms)
-                score = 0.6 * cov + 0.2 * passage_cov + bonus + prior
+                score = 0.6 * cov + 0.3 * passage_cov + bonus + prior
                 evidence = 0.5 * max(cov, passage_cov * 0.8) + 0.5 * p.dense
                 out.append(_Scored(score, evidence, rank, (p.char_start + start, p.char_start + end), text))
         return sorted(out, key=lambda s: -s.score)
