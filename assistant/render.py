@@ -163,7 +163,8 @@ def article_html(article: Any, highlight: list[tuple[int, int]] | None = None, s
         meta.append("by " + esc(", ".join(_get(article, "authors"))))
     if _get(article, "url"):
         meta.append(link(_get(article, "url")))
-    body_spans = highlight or [] if section != "comments" else []
+    spans = highlight or []
+    body_spans = spans if section != "comments" else []
     parts = [
         f'<article class="article"><h3>{esc(_get(article, "title") or "untitled")}</h3>',
         f'<div class="source-meta">{" · ".join(meta)}</div>',
@@ -171,7 +172,7 @@ def article_html(article: Any, highlight: list[tuple[int, int]] | None = None, s
     ]
     comments = _get(article, "comments", "") or ""
     if comments:
-        comment_spans = highlight or [] if section == "comments" else []
+        comment_spans = spans if section == "comments" else []
         parts.append(f'<details{" open" if comment_spans else ""}><summary>Reader comments</summary>'
                      f'<div class="article-comments">{marked(comments, comment_spans, 0, "cited")}</div></details>')
     parts.append("</article>")

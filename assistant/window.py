@@ -4,7 +4,7 @@ Chunks are sized for the embedding model (at most 240 tokens, often one short pa
 precise; but the sentence that answers a question often sits just after or before the one that matched. Each
 passage is widened, a sentence after then one before, to at least `passage_chars` characters (the LangChain
 tutorial's chunk size), and windows of one article that meet become one passage, leaving room for other evidence.
-On realtimeqa-2022q4 this puts the answer in the five passages for 5 more questions in 264 (bench/README.md).
+On realtimeqa-2022q4 answer_in_context@5 went from 0.754 to 0.776 (bench/README.md).
 """
 
 from __future__ import annotations
