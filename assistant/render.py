@@ -7,6 +7,7 @@ here, before it becomes HTML, and only http(s) URLs become links. No Gradio impo
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -215,12 +216,21 @@ def md_text(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=False).replace("](", "]\\(").replace("]:", "]\\:")
 
 
-def _citation_line(c: Record) -> str:
+def _citation_line(c: Record, mark: bool = True) -> str:
+    """One source as Markdown: title, source, date and link, then the excerpt quoted, the sentences the answer
+    took from it in bold (as the cards mark them)."""
     where = md_text(", ".join(filter(None, [_get(c, "source"), _get(c, "published") or "undated"])))
     url = _get(c, "url")
     shown = f" <{safe_url(url)}>" if safe_url(url) else f" {md_text(url)}" if url else ""
-    excerpt = md_text(" ".join((_get(c, "excerpt") or "").split()))
-    return f"[{_get(c, 'n')}] {md_text(_get(c, 'title') or 'untitled')} — {where}{shown}\n    > {excerpt}"
+    text, offset = _get(c, "excerpt") or "", _get(c, "char_start", 0)
+    cuts = sorted({0, len(text), *(max(0, min(v - offset, len(text))) for span in spans_of(c) for v in span)})
+    inside = [(a - offset, b - offset) for a, b in spans_of(c)] if mark else []
+    pieces = []
+    for a, b in itertools.pairwise(cuts):
+        words = md_text(" ".join(text[a:b].split()))
+        if words:
+            pieces.append(f"**{words}**" if any(x <= a and b <= y for x, y in inside) else words)
+    return f"[{_get(c, 'n')}] {md_text(_get(c, 'title') or 'untitled')} — {where}{shown}\n    > {' '.join(pieces)}"
 
 
 def to_markdown(conversation: Iterable[Any]) -> str:
@@ -235,7 +245,7 @@ def to_markdown(conversation: Iterable[Any]) -> str:
             lines += [f"_{NO_ANSWER}_", ""]
             related = _get(turn, "related", []) or []
             if related:
-                lines += ["Related reading:", ""] + [f"- {_citation_line(c)}" for c in related] + [""]
+                lines += ["Related reading:", ""] + [f"- {_citation_line(c, mark=False)}" for c in related] + [""]
             continue
         lines += [md_text(_get(turn, "answer", "")), ""]
         citations = _get(turn, "citations", []) or []

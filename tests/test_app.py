@@ -128,7 +128,9 @@ def test_article_html_marks_the_cited_passage():
 def test_markdown_export_spells_out_citations():
     md = render.to_markdown([_answer(question="Who?"), _answer(question="Why?", refused=True, citations=[])])
     assert "## 1. Who?" in md and "[1] A title — example.org, 2015-01-02 <https://example.org/a>" in md
-    assert "> Before. The supporting sentence. After." in md and NO_ANSWER in md
+    assert "> Before. **The supporting sentence.** After." in md and NO_ANSWER in md  # bold as the card marks it
+    related = render.to_markdown([_answer(refused=True, citations=[], related=[_citation()])])
+    assert "> Before. The supporting sentence. After." in related  # related reading supports nothing
 
 
 def test_markdown_export_is_inert_in_a_markdown_viewer():
