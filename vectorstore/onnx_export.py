@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock
@@ -88,11 +91,24 @@ def build(model_dir: Path, target: Path) -> None:
         keep = [n.name for n in optimized.model.graph.node if n.op_type == "MatMul" and FP32_MATMULS.search(n.name)]
         if len(keep) != config["num_hidden_layers"] + 1:
             raise RuntimeError(f"{model_dir}: unexpected exported graph ({len(keep)} sensitive MatMuls found)")
-        quantize_dynamic(
-            fused, int8, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=keep, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # see below
-        )
+        with quiet_root_logger():
+            quantize_dynamic(
+                fused, int8, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
+                nodes_to_exclude=keep, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # see below
+            )
         os.replace(int8, target)
+
+
+@contextmanager
+def quiet_root_logger() -> Iterator[None]:
+    """onnxruntime's quantizer warns through the root logger, which gives the root logger a console handler: its
+    advice, and every library's debug lines after it (bm25s's), would then reach the user's terminal."""
+    root, null = logging.getLogger(), logging.NullHandler()
+    root.addHandler(null)
+    try:
+        yield
+    finally:
+        root.removeHandler(null)
 
 
 def _export(model_dir: Path, path: Path) -> None:

@@ -113,3 +113,17 @@ def test_store_keeps_the_backend_its_vectors_came_from(tmp_path, embedder):
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="onnx-int8, torch"):
         Embedder(backend="int4")  # type: ignore[arg-type]
+
+
+def test_building_leaves_no_console_handler_on_the_root_logger(monkeypatch):
+    """onnxruntime's quantizer warns through the root logger, which then gets a console handler that prints every
+    library's debug lines (bm25s's) to the user's terminal for the rest of the process."""
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in `python app.py`, not under pytest's capturing handlers
+    with onnx_export.quiet_root_logger():
+        logging.warning("Please consider to run pre-processing before quantization.")
+    assert root.handlers == []
+    logging.warning("without it")
+    assert root.handlers  # what would have happened
