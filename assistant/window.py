@@ -9,6 +9,7 @@ On realtimeqa-2022q4 answer_in_context@5 went from 0.754 to 0.776 (bench/README.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from assistant.passage import Passage
@@ -20,9 +21,7 @@ def widen(passage: Passage, text: str, min_chars: int) -> Passage:
     start, end = passage.char_start, passage.char_end
     if end - start >= min_chars or text[start:end] != passage.text:  # long enough, or the article changed
         return passage
-    blocks = paragraphs(text)
-    after = (s for a, b in blocks if b > end for s in sentences(text, a, b) if s[0] >= end)
-    before = (s for a, b in reversed(blocks) if a < start for s in reversed(sentences(text, a, b)) if s[1] <= start)
+    after, before = _ahead(text, end, 2 * min_chars), _behind(text, start, 2 * min_chars)
     while end - start < min_chars:
         grown = False
         if (nxt := next(after, None)) is not None:
@@ -32,6 +31,25 @@ def widen(passage: Passage, text: str, min_chars: int) -> Passage:
         if not grown:
             break
     return replace(passage, char_start=start, char_end=end, text=text[start:end])
+
+
+# A window looks at most `reach` characters to either side and splits sentences a paragraph at a time, as it
+# needs them (a PDF's paragraph may run to 100k characters). A sentence cut where the reach stops is left out.
+
+def _ahead(text: str, end: int, reach: int) -> Iterator[tuple[int, int]]:
+    stop = min(len(text), end + reach)
+    blocks = paragraphs(text[end:stop])
+    for i, (a, b) in enumerate(blocks):
+        spans = sentences(text, end + a, end + b)
+        yield from spans[:-1] if i == len(blocks) - 1 and stop < len(text) else spans
+
+
+def _behind(text: str, start: int, reach: int) -> Iterator[tuple[int, int]]:
+    begin = max(0, start - reach)
+    blocks = paragraphs(text[begin:start])
+    for i, (a, b) in reversed(list(enumerate(blocks))):
+        spans = sentences(text, begin + a, begin + b)
+        yield from reversed(spans[1:] if i == 0 and begin > 0 else spans)
 
 
 def merged(held: Passage, new: Passage, text: str) -> Passage | None:

@@ -7,9 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+from assistant import window as window_module
+from assistant.passage import Passage
 from assistant.retrieve import HybridRetriever
 from assistant.window import merged, widen
 from vectorstore.ingest import Ingestor
+from vectorstore.sentences import sentences
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
@@ -67,3 +70,23 @@ def test_an_article_changed_under_retrieval_is_handed_on_as_retrieved(archive):
     assert widen(chunk, "", 1000) == chunk
     neighbour = replace(chunk, char_start=chunk.char_end + 2, char_end=chunk.char_end + 40, text="x" * 38)
     assert merged(chunk, neighbour, "") is None
+
+
+def test_a_window_in_a_huge_paragraph_is_whole_sentences_and_splits_only_what_it_can_reach(monkeypatch):
+    """Text without paragraph breaks (PDFs, plain text): the window still ends on sentence boundaries, and only
+    the text it can reach is split into sentences (the whole 170k-character paragraph would take ~60 ms)."""
+    text = " ".join(f"Sentence number {i} is about the harbour budget of Lisbon." for i in range(3000))
+    at = text.index("Sentence number 1500 ")
+    chunk_end = text.index("Sentence number 1502 ") - 1
+    chunk = Passage("c", "a", "body", 0, at, chunk_end, text[at:chunk_end], "t", "u", "s", None)
+    split: list[int] = []
+
+    def counted(text: str, start: int = 0, end: int | None = None):
+        split.append((len(text) if end is None else end) - start)
+        return sentences(text, start, end)
+
+    monkeypatch.setattr(window_module, "sentences", counted)
+    window = widen(chunk, text, 1000)
+    assert window.text.startswith("Sentence number") and window.text.endswith("Lisbon.")
+    assert 1000 <= len(window.text) < 1200 and window.text == text[window.char_start : window.char_end]
+    assert split and max(split) <= 2000
