@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 from assistant.passage import Passage
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+MARKER = re.compile(r"\[(\d{1,3})\]")  # [n]: what an answer cites excerpt n with
 _UNFINISHED = re.compile(r"\[\d{0,3}\Z")
 
 
@@ -57,13 +57,13 @@ def check_markers(text: str, count: int) -> tuple[str, int]:
         removed += 1
         return ""
 
-    return _MARKER.sub(keep, text), removed
+    return MARKER.sub(keep, text), removed
 
 
 def defused(text: str) -> str:
     """Quoted text with its own [n] written (n): a footnote mark or a planted [2] in an excerpt must not pass for
     a marker, nor be copied into an answer as one."""
-    return _MARKER.sub(r"(\1)", text)
+    return MARKER.sub(r"(\1)", text)
 
 
 def checked_stream(pieces: Iterable[str], count: int) -> Iterator[str]:
@@ -82,9 +82,9 @@ def checked_stream(pieces: Iterable[str], count: int) -> Iterator[str]:
 
 def cited(text: str) -> list[int]:
     """The marker numbers an answer uses, in order of first use."""
-    return list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
+    return list(dict.fromkeys(int(n) for n in MARKER.findall(text)))
 
 
 def uncited(text: str) -> str:
     """The text with its markers taken out."""
-    return _MARKER.sub("", text)
+    return MARKER.sub("", text)

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.cite import MARKER, uncited
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’–—…")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 FILTER_KEYS = ("since", "until", "source", "date", "as_of")  # not "sources": those are gold labels
 
 METRIC_KEYS = (
@@ -61,7 +62,7 @@ def token_f1(prediction: str, gold: str) -> float:
 def f1(answer: str, answers: list[str]) -> float:
     """Best token F1 of any answer sentence against any gold answer: an answer that quotes a whole sentence
     around the fact should not be punished for the sentence's other words more than once."""
-    text = _MARKER.sub(" ", answer)
+    text = MARKER.sub(" ", answer)
     sentences = [s for s in _SENTENCE.split(text) if s.strip()] or [text]
     return max((token_f1(s, g) for s in sentences for g in answers), default=0.0)
 
@@ -156,7 +157,7 @@ def _question_from(data: Any) -> Question:
     elif isinstance(data.get("answer"), str):
         if data.get("rating", "up") != "up":
             raise ValueError("feedback not rated 'up' gives no reference answer")
-        answers = [re.sub(r"\s+(?=[.,;:!?])", "", _MARKER.sub("", data["answer"])).strip()]
+        answers = [re.sub(r"\s+(?=[.,;:!?])", "", uncited(data["answer"])).strip()]
     else:
         raise ValueError("no 'answers' list")
     sources = data.get("sources") or []
@@ -205,7 +206,7 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
     record.update(
         answer=answer.answer, refused=answer.refused,
         citations=[{"n": c.n, "article_id": c.article_id, "url": c.url, "title": c.title} for c in answer.citations],
-        retrieved=retrieved, markers=len(_MARKER.findall(answer.answer)), invalid_markers=answer.invalid_markers,
+        retrieved=retrieved, markers=len(MARKER.findall(answer.answer)), invalid_markers=answer.invalid_markers,
         latency_ms=answer.timings_ms.get("total", round((time.perf_counter() - started) * 1000, 1)),
     )
     excerpts = [r["excerpt"] for r in retrieved]

@@ -7,16 +7,14 @@ here, before it becomes HTML, and only http(s) URLs become links. No Gradio impo
 from __future__ import annotations
 
 import html
-import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.answer import NO_ANSWER
-from assistant.cite import Citation
+from assistant.cite import MARKER, Citation
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _NOT_IN_URLS = set('"<>`\\\x7f')
 
 CSS = """
@@ -75,7 +73,7 @@ def linked_text(text: str, numbers: Iterable[int] | None = None) -> str:
             return m.group(0)
         return f'<a href="#source-{n}" class="cite">[{n}]</a>'
 
-    return _MARKER.sub(marker, esc(text)).replace("\n", "<br>")
+    return MARKER.sub(marker, esc(text)).replace("\n", "<br>")
 
 
 def answer_html(answer: Any) -> str:
@@ -91,19 +89,32 @@ def spans_of(citation: Record) -> list[tuple[int, int]]:
             [(_get(citation, "highlight_start", 0), _get(citation, "highlight_end", 0))]]
 
 
-def marked(text: str, spans: list[tuple[int, int]], offset: int = 0, first_id: str = "") -> str:
-    """text escaped, each span (minus offset, clipped to the text, overlaps joined) in <mark>; the first one
-    carries `id=first_id` when given, for the page to scroll to."""
-    clipped = sorted((max(0, min(a - offset, len(text))), max(0, min(b - offset, len(text)))) for a, b in spans)
-    out, at = [], 0
-    for start, end in clipped:
+def _segments(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Iterator[tuple[str, bool]]:
+    """text cut at the spans (minus offset, clipped to the text, overlaps joined): (piece, inside a span?)."""
+    at = 0
+    for a, b in sorted(spans):
+        start, end = max(0, min(a - offset, len(text))), max(0, min(b - offset, len(text)))
         start = max(start, at)
         if start >= end:
             continue
-        attr = f' id="{first_id}"' if first_id and not out else ""
-        out.append(f"{esc(text[at:start])}<mark{attr}>{esc(text[start:end])}</mark>")
+        if at < start:
+            yield text[at:start], False
+        yield text[start:end], True
         at = end
-    return "".join(out) + esc(text[at:])
+    if at < len(text):
+        yield text[at:], False
+
+
+def marked(text: str, spans: list[tuple[int, int]], offset: int = 0, first_id: str = "") -> str:
+    """text escaped, each span in <mark>; the first one carries `id=first_id` when given, to scroll to."""
+    out, attr = [], f' id="{first_id}"' if first_id else ""
+    for piece, inside in _segments(text, spans, offset):
+        if inside:
+            out.append(f"<mark{attr}>{esc(piece)}</mark>")
+            attr = ""
+        else:
+            out.append(esc(piece))
+    return "".join(out)
 
 
 def excerpt_html(citation: Record, mark: bool = True) -> str:
@@ -222,14 +233,10 @@ def _citation_line(c: Record, mark: bool = True) -> str:
     where = md_text(", ".join(filter(None, [_get(c, "source"), _get(c, "published") or "undated"])))
     url = _get(c, "url")
     shown = f" <{safe_url(url)}>" if safe_url(url) else f" {md_text(url)}" if url else ""
-    text, offset = _get(c, "excerpt") or "", _get(c, "char_start", 0)
-    cuts = sorted({0, len(text), *(max(0, min(v - offset, len(text))) for span in spans_of(c) for v in span)})
-    inside = [(a - offset, b - offset) for a, b in spans_of(c)] if mark else []
     pieces = []
-    for a, b in itertools.pairwise(cuts):
-        words = md_text(" ".join(text[a:b].split()))
-        if words:
-            pieces.append(f"**{words}**" if any(x <= a and b <= y for x, y in inside) else words)
+    for piece, inside in _segments(_get(c, "excerpt") or "", spans_of(c) if mark else [], _get(c, "char_start", 0)):
+        if words := md_text(" ".join(piece.split())):
+            pieces.append(f"**{words}**" if inside else words)
     return f"[{_get(c, 'n')}] {md_text(_get(c, 'title') or 'untitled')} — {where}{shown}\n    > {' '.join(pieces)}"
 
 
