@@ -43,7 +43,7 @@ def write_handle(archive: Archive) -> Archive:
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
-    archive, docstore = assistant.archive, assistant.archive.docstore
+    archive = assistant.archive
     exports = Path(tempfile.mkdtemp(prefix="archive-chat-export-"))
 
     write_lock = threading.Lock()  # one ingest or delete at a time, even one that outlives its browser tab
@@ -83,11 +83,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         for c in last.get("citations") or last.get("related") or []:
             if c["n"] == n:
                 spans = render.spans_of(c) if last.get("citations") else [(c["char_start"], c["char_end"])]
-                return render.article_html(docstore.get(c["article_id"]), spans, c["section"])
+                return render.article_html(archive.article(c["article_id"]), spans, c["section"])
         return ""
 
     def open_row(evt: gr.SelectData):
-        return render.article_html(docstore.get(evt.row_value[-1])), evt.row_value[-1]
+        return render.article_html(archive.article(evt.row_value[-1])), evt.row_value[-1]
 
     def delete(article_id):
         with write_lock:
@@ -96,11 +96,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return ["", "", *refresh()]
 
     def browse(query=""):
-        rows = [[a["title"], a["source"], a["published"] or "", a["id"]] for a in docstore.list(query or "")]
+        rows = [[a["title"], a["source"], a["published"] or "", a["id"]] for a in archive.articles(query or "")]
         return rows or [["", "", "", ""]]
 
     def refresh():
-        stats = docstore.stats()
+        stats = archive.stats()
         return render.stats_html(stats), gr.update(choices=stats["sources"]), browse()
 
     def ingest(files):
@@ -111,7 +111,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         done: list[Summary] = []
 
         def status(current: str = "", running: Summary | None = None) -> str:
-            return render.ingest_status(done, len(saved), docstore.stats(), current, running)
+            return render.ingest_status(done, len(saved), archive.stats(), current, running)
 
         if not saved:
             yield rows or [["", "no files", ""]], status(), *refresh()
@@ -153,7 +153,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def api_stats() -> dict:
         """How many articles and chunks the archive holds, its sources and date range."""
-        return docstore.stats()
+        return archive.stats()
 
     private = {"api_visibility": "undocumented"}
     with gr.Blocks(title="archive-chat") as demo:
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error("--auth must be USER:PASS")
         auth = (user, password)
     archive = Archive(Settings(**({"store": args.store} if args.store else {})))
-    if archive.docstore.stats()["articles"] == 0:
+    if archive.stats()["articles"] == 0:
         print(f"{archive.folder}: no articles yet; ingesting the samples in {SAMPLES}", flush=True)
         print(Ingestor(archive).run([SAMPLES], progress=True), flush=True)
     if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):

@@ -13,10 +13,13 @@ from assistant.answer import Answerer, Draft, make_answerer
 from assistant.cite import Citation
 from assistant.filters import Filters
 from assistant.followup import retrieval_query
+from assistant.passage import Passage
 from assistant.retrieve import HybridRetriever
 from assistant.timeframe import timeframe
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
+
+TIMELINE_ARTICLES = 50
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Answer:
     retrieval_query: str = ""
     invalid_markers: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    timeline: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -37,6 +41,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations], "related": [c.to_json() for c in self.related],
             "filters_applied": self.filters_applied, "retrieval_query": self.retrieval_query,
             "invalid_markers": self.invalid_markers, "timings_ms": self.timings_ms,
+            "timeline": self.timeline,
         }
 
 
@@ -50,6 +55,17 @@ def check_question(question: str, limit: int) -> str:
     if len(question) > limit:
         raise ValueError(f"the question is {len(question):,} characters; the limit is {limit:,}")
     return question
+
+
+def timeline(ranked: list[Passage], cited: set[str], articles: int = TIMELINE_ARTICLES) -> list[dict]:
+    """The leading retrieved articles with their dates, best first, the cited ones marked: when the archive
+    covered the question."""
+    seen: dict[str, dict] = {}
+    for p in ranked:
+        if p.article_id not in seen and len(seen) < articles:
+            seen[p.article_id] = {"article_id": p.article_id, "title": p.title, "source": p.source,
+                                  "published": p.published, "cited": p.article_id in cited}
+    return list(seen.values())
 
 
 class Assistant:
@@ -98,6 +114,7 @@ class Assistant:
             plan["query"], draft.invalid_markers,
             {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
              "total": round((done - started) * 1000, 1)},
+            timeline(plan["ranked"], {c.article_id for c in draft.citations}),
         )
 
     def _plan(self, state: dict) -> dict:
@@ -110,5 +127,5 @@ class Assistant:
         return {**state, "filters": filters, "query": retrieval_query(state["question"], state["history"])}
 
     def _retrieve(self, state: dict) -> dict:
-        passages = self.retriever.passages(state["query"], state["filters"], state["k"])
-        return {**state, "passages": passages}
+        passages, ranked = self.retriever.ranked(state["query"], state["filters"], state["k"])
+        return {**state, "passages": passages, "ranked": ranked}

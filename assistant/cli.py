@@ -78,7 +78,7 @@ def stats(store: Path | None, as_json: bool) -> None:
     archive = Archive(settings_from(store=store))
     if not archive.exists():
         raise click.ClickException(f"{archive.folder}: no archive here yet (run `archive-chat ingest PATH`)")
-    numbers = archive.docstore.stats()
+    numbers = archive.stats()
     if as_json:
         click.echo(json.dumps(numbers))
         return

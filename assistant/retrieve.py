@@ -49,6 +49,12 @@ class HybridRetriever(BaseRetriever):
         return [Document(page_content=p.text, metadata=vars(p)) for p in self.passages(query, filters)]
 
     def passages(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
+        return self.ranked(query, filters, k)[0]
+
+    def ranked(self, query: str, filters: Filters | None = None,
+               k: int | None = None) -> tuple[list[Passage], list[Passage]]:
+        """The k passages handed on, and every candidate chunk in fused order (what the archive-over-time chart
+        shows: when the archive covered the question)."""
         filters = filters or Filters()
         k = k or self.k
         lexical_index = self.archive.lexical
@@ -76,7 +82,8 @@ class HybridRetriever(BaseRetriever):
         question = weights(query)
         for passage in candidates[: _NUDGED * k]:  # only leaders can reach the top k; 0.1 ms of CPU a passage
             passage.score += _COVERAGE * coverage(question, terms(passage.text))
-        return self._handed_on(sorted(candidates, key=lambda p: -p.score), k)
+        candidates.sort(key=lambda p: -p.score)
+        return self._handed_on(candidates, k), candidates
 
     def _handed_on(self, ranked: list[Passage], k: int) -> list[Passage]:
         """At most two chunks of one article (room for other evidence), each widened to whole sentences; windows

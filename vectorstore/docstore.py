@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,19 +257,30 @@ class DocStore:
             "SELECT COUNT(*), MIN(published), MAX(published) FROM articles"
         ).fetchone()
         (chunks,) = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()
-        sources = [r[0] for r in self.db.execute(
-            "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
-        return {"articles": articles, "chunks": chunks, "sources": sources,
-                "first_published": first, "last_published": last}
+        by_source = dict(self.db.execute(
+            "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source"))
+        by_month = dict(self.db.execute(
+            "SELECT substr(published, 1, 7) m, COUNT(*) FROM articles WHERE published IS NOT NULL AND published != '' "
+            "GROUP BY m ORDER BY m"))
+        return {"articles": articles, "chunks": chunks, "sources": list(by_source),
+                "first_published": first, "last_published": last, "by_month": by_month, "by_source": by_source}
 
-    def list(self, query: str = "", limit: int = 200) -> list[dict]:
+    def list(self, query: str = "", sources: Sequence[str] = (), since: str | None = None, until: str | None = None,
+             limit: int = 200) -> list[dict]:
         """Articles for browsing, newest first, filtered by a substring of title, source or URL."""
         like = f"%{query}%"
-        rows = self.db.execute(
-            "SELECT id, title, source, published, url FROM articles WHERE title LIKE ? OR source LIKE ? "
-            "OR url LIKE ? ORDER BY published DESC, title LIMIT ?",
-            (like, like, like, limit),
-        )
+        sql = "SELECT id, title, source, published, url FROM articles WHERE (title LIKE ? OR source LIKE ? OR url LIKE ?)"
+        args: list = [like, like, like]
+        if sources:
+            sql += f" AND source IN ({','.join('?' * len(sources))})"
+            args += list(sources)
+        if since:
+            sql += " AND published >= ?"
+            args.append(since)
+        if until:
+            sql += " AND substr(published, 1, 10) <= ?"
+            args.append(until)
+        rows = self.db.execute(sql + " ORDER BY published DESC, title LIMIT ?", (*args, limit))
         return [dict(zip(("id", "title", "source", "published", "url"), r, strict=True)) for r in rows]
 
     @contextmanager

@@ -6,14 +6,14 @@ journal entry (`DocStore.mark_inflight`) found by a lock holder was left by a wr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 
 from filelock import FileLock
 
 from vectorstore.chroma import ChromaIndex
-from vectorstore.docstore import DocStore
+from vectorstore.docstore import DocStore, StoredArticle
 from vectorstore.embed import Embedder, store_backend
 from vectorstore.lexical import LexicalIndex
 from vectorstore.settings import Settings
@@ -82,6 +82,21 @@ class Archive:
             ):
                 LexicalIndex.rebuild(self.docstore, self.folder / "bm25")
                 self.lexical_stale_marker.unlink(missing_ok=True)
+
+    # The reading side of the store: what retrieval, the UI, the CLI and evaluation may ask of it.
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        return self.docstore.get(article_id)
+
+    def articles(self, query: str = "", sources: Sequence[str] = (), since: str | None = None,
+                 until: str | None = None, limit: int = 200) -> list[dict]:
+        """Articles for browsing (id, title, source, published, url), newest first: a substring of title, source
+        or URL, any of `sources`, published within [since, until] (YYYY-MM-DD)."""
+        return self.docstore.list(query, sources, since, until, limit)
+
+    def stats(self) -> dict:
+        """Counts, sources, date range, and articles per month (YYYY-MM) and per source."""
+        return self.docstore.stats()
 
     def exists(self) -> bool:
         return (self.folder / "docstore.sqlite3").exists()
