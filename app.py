@@ -24,6 +24,7 @@ import gradio as gr  # noqa: E402
 
 from assistant import Assistant, feedback, render  # noqa: E402
 from assistant.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, accept, ingest_files  # noqa: E402
+from vectorstore import connect  # noqa: E402
 from vectorstore.ingest import Ingestor, Summary  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
@@ -253,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
         if not user or not password:
             parser.error("--auth must be USER:PASS")
         auth = (user, password)
+    connect.serve_embedded()  # this process owns an embedded store; a CLI ingest beside it goes through it
     archive = Archive(Settings(**({"store": args.store} if args.store else {})))
     if archive.stats()["articles"] == 0:
         print(f"{archive.folder}: no articles yet; ingesting the samples in {SAMPLES}", flush=True)

@@ -11,11 +11,11 @@ from langchain_core.runnables import RunnableLambda
 
 from assistant.answer import Answerer, Draft, make_answerer
 from assistant.cite import Citation
-from assistant.filters import Filters
 from assistant.followup import retrieval_query
 from assistant.passage import Passage
 from assistant.retrieve import HybridRetriever
 from assistant.timeframe import timeframe
+from vectorstore.filters import Filters
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 

@@ -67,17 +67,66 @@ def ingest(paths: tuple[Path, ...], store: Path | None, chroma_url: str | None, 
         sys.exit(1)
 
 
-@main.command()
-@_store
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@user_errors
-def stats(store: Path | None, as_json: bool) -> None:
-    """How many articles and chunks the store holds, from which sources, over which dates."""
+def _existing(store: Path | None, chroma_url: str | None):
+    """The archive the options name, or one line saying there is none yet."""
     from vectorstore.store import Archive
 
-    archive = Archive(settings_from(store=store))
+    archive = Archive(settings_from(store=store, chroma_url=chroma_url))
     if not archive.exists():
-        raise click.ClickException(f"{archive.folder}: no archive here yet (run `archive-chat ingest PATH`)")
+        raise click.ClickException(f"{archive.url or archive.folder}: no archive here yet (run `archive-chat ingest "
+                                   "PATH`)")
+    return archive
+
+
+@main.command()
+@click.argument("article_ids", nargs=-1)
+@_store
+@_chroma
+@click.option("--url", "urls", multiple=True, help="Delete the article stored under this URL (repeatable).")
+@user_errors
+def delete(article_ids: tuple[str, ...], store: Path | None, chroma_url: str | None, urls: tuple[str, ...]) -> None:
+    """Delete articles by id (as `stats --json`, the app and `ask --json` show them) or by --url."""
+    from vectorstore.article import Article
+
+    if not article_ids and not urls:
+        raise click.UsageError("name the articles: ARTICLE_ID ... or --url URL")
+    archive = _existing(store, chroma_url)
+    wanted = [*article_ids, *(Article("", url=u).id for u in urls)]
+    known = {a for a in wanted if archive.article(a) is not None}
+    for missing in sorted(set(wanted) - known):
+        click.echo(f"{missing}: no such article", err=True)
+    removed = archive.delete_articles(known)
+    click.echo(f"deleted {len(known)} articles ({len(removed)} chunks)")
+    if len(known) < len(set(wanted)):
+        sys.exit(1)
+
+
+@main.command()
+@_store
+@click.option("--to", "target", required=True, help="URL of the Chroma server to copy the store into.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@user_errors
+def migrate(store: Path | None, target: str, quiet: bool) -> None:
+    """Copy the embedded store into a Chroma server, vectors and all (nothing is re-embedded); then use it with
+    --chroma-url or ARCHIVE_CHAT_CHROMA_URL from every process and machine."""
+    from vectorstore.migrate import copy_store
+    from vectorstore.store import Archive
+
+    source = _existing(store, None)
+    into = Archive(settings_from(store=store, chroma_url=target))
+    copied = copy_store(source.parts, into.parts, progress=not quiet)
+    into.bump()
+    click.echo(", ".join(f"{n} {name}" for name, n in copied.items()) + f" copied to {target}")
+
+
+@main.command()
+@_store
+@_chroma
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@user_errors
+def stats(store: Path | None, chroma_url: str | None, as_json: bool) -> None:
+    """How many articles and chunks the store holds, from which sources, over which dates."""
+    archive = _existing(store, chroma_url)
     numbers = archive.stats()
     if as_json:
         click.echo(json.dumps(numbers))
@@ -90,17 +139,14 @@ def stats(store: Path | None, as_json: bool) -> None:
 @main.command()
 @_store
 @_chroma
-@click.option("--fix", is_flag=True, help="Drop orphan vectors, re-embed missing ones, rebuild BM25, and so on.")
+@click.option("--fix", is_flag=True, help="Drop chunks of no committed article, re-cut missing ones, rebuild BM25.")
 @click.option("--json", "as_json", is_flag=True, help="Print the check (and the repair) as JSON.")
 @user_errors
 def doctor(store: Path | None, chroma_url: str | None, fix: bool, as_json: bool) -> None:
-    """Check that the docstore, Chroma and BM25 agree on every chunk; exit code 1 while they do not."""
+    """Check that every committed article has its chunks and BM25 is current; exit code 1 while not."""
     from vectorstore.doctor import examine
-    from vectorstore.store import Archive
 
-    archive = Archive(settings_from(store=store, chroma_url=chroma_url))
-    if not archive.exists():
-        raise click.ClickException(f"{archive.folder}: no archive here yet (run `archive-chat ingest PATH`)")
+    archive = _existing(store, chroma_url)
     report, repairs, after = examine(archive, repair=fix)
     final = after or report
     if as_json:

@@ -13,11 +13,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.filters import Filters
 from assistant.passage import Passage
 from assistant.terms import coverage, terms, weights
 from assistant.window import merged, widen
-from vectorstore.dense import nearest_allowed
+from vectorstore.filters import Filters
 from vectorstore.store import Archive
 
 _RRF_K = 20
@@ -57,23 +56,20 @@ class HybridRetriever(BaseRetriever):
         shows: when the archive covered the question)."""
         filters = filters or Filters()
         k = k or self.k
-        lexical_index = self.archive.lexical
-        mask = filters.mask(lexical_index)
-        dense = nearest_allowed(self.archive.vectors, lexical_index, self.archive.embedder.embed_query(query),
-                                self.fetch, mask, filters.where())
-        lexical = lexical_index.search(query, self.fetch, mask)
+        dense = self.archive.dense(self.archive.embedder.embed_query(query), self.fetch, filters)
+        lexical = self.archive.lexical(query, self.fetch, filters)
         fused: dict[str, float] = {}
         dense_score = dict(dense)
         lexical_score = dict(lexical)
         for ranking in ([cid for cid, _ in dense], [cid for cid, _ in lexical]):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
-        rows = self.archive.docstore.passages(list(fused))
+        rows = self.archive.passages(list(fused))
         candidates = []
         top = max(fused.values(), default=1.0)
         for cid, score in fused.items():
             row = rows.get(cid)
-            if row is None:  # in the index but not (yet) in the docstore: an ingest in flight
+            if row is None:  # found, but of no committed article: an ingest or a delete in flight
                 continue
             passage = Passage(**row, dense=dense_score.get(cid, 0.0), lexical=lexical_score.get(cid, 0.0))
             passage.score = score / top * _recency(passage.published, filters.as_of)
@@ -88,16 +84,18 @@ class HybridRetriever(BaseRetriever):
     def _handed_on(self, ranked: list[Passage], k: int) -> list[Passage]:
         """At most two chunks of one article (room for other evidence), each widened to whole sentences; windows
         that meet become one passage. Chunks never overlap, so two neighbours of one article are distinct text."""
-        texts: dict[tuple[str, str], str] = {}
         taken: dict[str, int] = {}
-        chosen: list[Passage] = []
+        eligible: list[Passage] = []
         for passage in ranked:
-            if taken.get(passage.article_id, 0) >= _PER_ARTICLE:
-                continue
-            taken[passage.article_id] = taken.get(passage.article_id, 0) + 1
+            if taken.get(passage.article_id, 0) < _PER_ARTICLE:
+                taken[passage.article_id] = taken.get(passage.article_id, 0) + 1
+                eligible.append(passage)
+        texts: dict[tuple[str, str], str] = {}
+        chosen: list[Passage] = []
+        for i, passage in enumerate(eligible):
             key = (passage.article_id, passage.section)
-            if key not in texts:
-                texts[key] = self.archive.docstore.section_text(*key)
+            if key not in texts:  # one read for the articles the next 2k passages come from
+                texts.update(self.archive.section_texts((p.article_id, p.section) for p in eligible[i : i + 2 * k]))
             passage = widen(passage, texts[key], self.passage_chars)
             for i, held in enumerate(chosen):
                 if (one := merged(held, passage, texts[key])) is not None:

@@ -186,7 +186,7 @@ def measure(store: Path, url: str | None, server_pid: int | None, limit: int, cl
     startup = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
 
     from assistant.evaluate import read_questions
-    from assistant.filters import Filters
+    from vectorstore.filters import Filters
 
     questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
     k = assistant.settings.k

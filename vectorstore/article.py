@@ -69,6 +69,28 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """An article as the store holds it, with every other place the same story was found."""
+
+    id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    authors: list[str]
+    path: str
+    text: str
+    comments: str
+    also: list[dict]
+    ingested_at: float
+
+    @property
+    def sources(self) -> list[str]:
+        """Every site that published this story, the first one first."""
+        return [s for s in dict.fromkeys([self.source, *(a.get("source", "") for a in self.also)]) if s]
+
+
+@dataclass(frozen=True)
 class LoadError:
     """A file or record that could not become an article; printed as one line `PATH[:LINE]: reason`."""
 

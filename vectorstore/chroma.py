@@ -1,30 +1,37 @@
-"""Chunk vectors in Chroma, through langchain-chroma: embedded on disk by default, or a Chroma server."""
+"""The archive's records as Chroma holds them: one collection of chunk vectors, and beside it collections for the
+articles (full cleaned text and metadata), their reader comments, the duplicates found of them, and the store's
+state (its version token and embedding backend). Chroma is the system of record in both setups, embedded and
+server: everything a question needs is read from it, and nothing but rebuildable caches lives elsewhere.
+
+Collections that hold no vectors of ours still need one per record: a constant 1-d vector.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
+import base64
+import json
+import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
-from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
 
-from vectorstore.article import Article, Chunk
+from vectorstore.article import COMMENTS, Article, Chunk, StoredArticle
+
+PAGE = 1000  # records per Chroma read or write when walking a whole collection
+NO_VECTOR = [1.0]
+PARTS = ("articles", "comments", "aliases", "state")
 
 
-def chroma_client(folder: Path, url: str | None = None) -> chromadb.ClientAPI:
-    """A persistent client in `folder`, or an HTTP client for `url`; telemetry off either way."""
-    settings = ChromaSettings(anonymized_telemetry=False)
-    if not url:
-        return chromadb.PersistentClient(path=str(folder), settings=settings)
+def http_client(url: str) -> chromadb.ClientAPI:
+    """A client of the Chroma server at `url`; telemetry off."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if not parts.hostname:
         raise ValueError(f"Chroma URL {url!r} has no host (expected e.g. http://127.0.0.1:8000)")
     port = parts.port or (443 if parts.scheme == "https" else 8000)
-    return chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https", settings=settings)
+    return chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https",
+                               settings=ChromaSettings(anonymized_telemetry=False))
 
 
 def day_number(iso: str | None) -> int:
@@ -32,60 +39,83 @@ def day_number(iso: str | None) -> int:
     return int(iso[:10].replace("-", "")) if iso else 0
 
 
-def chunk_metadata(article: Article, chunk: Chunk) -> dict:
+@dataclass
+class Collections:
+    """The store's collections in one client: `chunks` is named by the collection setting, the others after it."""
+
+    chunks: chromadb.Collection
+    articles: chromadb.Collection
+    comments: chromadb.Collection
+    aliases: chromadb.Collection
+    state: chromadb.Collection
+
+    @classmethod
+    def open(cls, client: chromadb.ClientAPI, name: str) -> Collections:
+        chunks = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"})
+        return cls(chunks, *(client.get_or_create_collection(f"{name}.{part}") for part in PARTS))
+
+    def all(self) -> dict[str, chromadb.Collection]:
+        return {"chunks": self.chunks, **{part: getattr(self, part) for part in PARTS}}
+
+
+def chunk_record(article: Article, chunk: Chunk) -> dict:
+    """A chunk's metadata: its place in the article, the article's fields that filters and cards need, and the
+    article version (content hash) it was cut from, which readers check against the committed article."""
     return {
         "article_id": article.id, "section": chunk.section, "index": chunk.index,
         "char_start": chunk.char_start, "char_end": chunk.char_end,
         "title": article.title, "url": article.url, "source": article.source,
         "published": article.published or "", "day": day_number(article.published),
+        "version": article.content_hash, "written": time.time(),
     }
 
 
-class ChromaIndex:
-    """The vector side of the store. Writes are upserts keyed by chunk id, so a repeated write is a no-op."""
+def article_record(article: Article, chunks: list[Chunk], minhash: bytes, also: list[dict],
+                   ingested_at: float) -> dict:
+    meta = {
+        "title": article.title, "url": article.url, "source": article.source, "published": article.published or "",
+        "day": day_number(article.published), "authors": json.dumps(article.authors), "path": article.path,
+        "content_hash": article.content_hash, "ingested_at": ingested_at, "also": json.dumps(also),
+        "minhash": base64.b64encode(minhash).decode(), "comments": bool(article.comments),
+        "n_body": sum(c.section != COMMENTS for c in chunks), "n_comments": sum(c.section == COMMENTS for c in chunks),
+    }
+    if article.line is not None:
+        meta["line"] = article.line
+    return meta
 
-    def __init__(self, folder: Path, embeddings: Embeddings, collection: str, url: str | None = None) -> None:
-        self.client = chroma_client(folder, url)
-        self.vectors = Chroma(
-            collection_name=collection,
-            embedding_function=embeddings,
-            client=self.client,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
 
-    def add(self, items: Iterable[tuple[Article, Chunk]]) -> None:
-        items = list(items)
-        if items:
-            self.vectors.add_texts(
-                [c.text for _, c in items], [chunk_metadata(a, c) for a, c in items], ids=[c.id for _, c in items]
-            )
+def chunk_ids(article_id: str, meta: dict) -> list[str]:
+    """The ids of the chunks a committed article record says it has."""
+    return [Chunk(article_id, section, i, 0, 0, "").id
+            for section, n in (("body", meta.get("n_body", 0)), (COMMENTS, meta.get("n_comments", 0)))
+            for i in range(n)]
 
-    def delete(self, ids: list[str]) -> None:
-        if ids:
-            self.vectors.delete(ids=ids)
 
-    def search(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[Document, float]]:
-        """The k nearest chunks as (document, cosine similarity)."""
-        if not self.count():
-            return []
-        hits = self.vectors.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where or None)
-        return [(doc, 1.0 - distance) for doc, distance in hits]
+def stored_article(article_id: str, meta: dict, text: str, comments: str) -> StoredArticle:
+    return StoredArticle(
+        id=article_id, title=meta.get("title", ""), url=meta.get("url", ""), source=meta.get("source", ""),
+        published=meta.get("published") or None, authors=json.loads(meta.get("authors") or "[]"),
+        path=meta.get("path", ""), text=text, comments=comments, also=json.loads(meta.get("also") or "[]"),
+        ingested_at=float(meta.get("ingested_at", 0.0)),
+    )
 
-    def nearest(self, vector: list[float], k: int, where: dict | None = None,
-                among: list[str] | None = None) -> list[tuple[str, float]]:
-        """The k nearest chunk ids with their cosine similarity, only among the ids `among` when given.
 
-        Ids and distances only: the docstore holds the text and metadata, and reading them back from Chroma
-        costs more than the search itself.
-        """
-        if among is not None and not among:
-            return []
-        hits = self.vectors._collection.query(query_embeddings=[vector], n_results=k, where=where or None, ids=among,
-                                              include=["distances"])
-        return [(cid, 1.0 - distance) for cid, distance in zip(hits["ids"][0], hits["distances"][0], strict=True)]
+def as_article(stored: StoredArticle, line: int | None = None) -> Article:
+    """The stored article as an Article again (same id, same content hash): re-chunking needs it."""
+    return Article(stored.text, stored.title, stored.url, stored.source, stored.published, stored.authors,
+                   stored.comments, stored.path, line)
 
-    def count(self) -> int:
-        return self.vectors._collection.count()
 
-    def ids(self) -> set[str]:
-        return set(self.vectors.get(include=[])["ids"])
+def minhash_of(meta: dict) -> bytes:
+    return base64.b64decode(meta.get("minhash") or "")
+
+
+def walk(collection: chromadb.Collection, include: list[str], where: dict | None = None):
+    """Every record of a collection, a page at a time (bounded memory at any size)."""
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=PAGE, offset=offset, where=where)
+        if not page["ids"]:
+            return
+        yield page
+        offset += len(page["ids"])

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-
-from vectorstore.docstore import DocStore
 
 _PERMUTATIONS = 64
 _SCHEME = "affine32"
@@ -25,11 +24,13 @@ def signature(text: str) -> MinHash:
 class Deduplicator:
     """Remembers every stored article's signature; says which stored article a new text duplicates."""
 
-    def __init__(self, docstore: DocStore, threshold: float) -> None:
+    def __init__(self, stored: Iterable[tuple[str, bytes]], threshold: float) -> None:
         self.lsh = MinHashLSH(threshold=threshold, num_perm=_PERMUTATIONS)
         self.threshold = threshold
         self.signatures: dict[str, MinHash] = {}
-        for article_id, blob in docstore.minhashes():
+        for article_id, blob in stored:
+            if not blob:
+                continue
             hashes = np.frombuffer(blob, np.uint64)
             self.remember(article_id, MinHash(num_perm=_PERMUTATIONS, hashvalues=hashes, scheme=_SCHEME))
 

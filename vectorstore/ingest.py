@@ -1,4 +1,5 @@
-"""The ingest pipeline: files → articles → clean → dedupe → chunk → embed → Chroma + docstore + BM25."""
+"""The ingest pipeline: files → articles → clean → dedupe → chunk → embed → Chroma (chunks, then the article
+record as its commit) → BM25."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vectorstore.article import Article, Chunk, LoadError
+from vectorstore.chroma import minhash_of
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
 from vectorstore.dedup import Deduplicator, signature
@@ -36,14 +38,6 @@ class Summary:
         )
 
 
-@dataclass
-class _Pending:
-    article: Article
-    chunks: list[Chunk]
-    minhash: bytes
-    replaces: list[str]
-
-
 def make_chunker(archive: Archive) -> Chunker:
     """Chunks sized in the archive's own model tokens (what ingest and `doctor --fix` both cut with)."""
     embedder = archive.embedder
@@ -58,8 +52,11 @@ class Ingestor:
         self.archive = archive
         self.report = report or (lambda line: print(line, file=sys.stderr))
         self.chunker = make_chunker(archive)
-        self.dedup = Deduplicator(archive.docstore, archive.settings.near_duplicate)
-        self.pending: list[_Pending] = []
+        self.stored = dict(archive.records())  # what the store holds at the start: a dict look-up per article
+        self.aliases = archive.aliases()
+        self.dedup = Deduplicator(((i, minhash_of(m)) for i, m in self.stored.items()),
+                                  archive.settings.near_duplicate)
+        self.pending: list[tuple[Article, list[Chunk], bytes]] = []
 
     def run(self, paths: Iterable[Path], prune: bool = False,
             progress: bool | Callable[[Summary], None] = True) -> Summary:
@@ -67,7 +64,6 @@ class Ingestor:
         summary = Summary()
         seen: dict[str, set[str]] = {}
         max_bytes = self.archive.settings.max_file_mb * 1024 * 1024
-        self.archive.recover()  # vectors a killed run left out of step with the docstore
         bar = tqdm(unit=" articles", desc="ingest", disable=progress is not True, dynamic_ncols=True)
         try:
             for path in iter_files(paths):
@@ -86,7 +82,8 @@ class Ingestor:
         finally:
             bar.close()
             self._flush()
-            self.archive.refresh_lexical()
+            if not self.archive.url:  # embedded: BM25 is current when ingest returns; replicas rebuild their own
+                self.archive.refresh_lexical(wait=True)
         return summary
 
     def _fail(self, summary: Summary, line: str) -> None:
@@ -96,7 +93,6 @@ class Ingestor:
 
     def _ingest(self, raw: Article, summary: Summary) -> str:
         """Store one article (or note it unchanged / a duplicate); returns its id."""
-        docstore = self.archive.docstore
         try:
             article = clean(raw)
             if not article.text.strip():
@@ -104,55 +100,51 @@ class Ingestor:
         except ValueError as exc:
             self._fail(summary, f"{raw.origin}: {exc}")
             return ""
-        if docstore.is_alias(article.id) or (old_hash := docstore.content_hash(article.id)) == article.content_hash:
+        old = self.stored.get(article.id)
+        if article.id in self.aliases or (old and old["content_hash"] == article.content_hash):
             summary.unchanged += 1
             return article.id
         sig = signature(article.text)
         original = self.dedup.duplicate_of(article.id, sig)
-        if original and old_hash is None:
+        if original and old is None:
             self._flush()  # the original may still be pending: it must be stored before an alias points at it
-            if docstore.add_alias(original, article):
+            if self.archive.add_alias(original, article):
+                self.aliases[article.id] = original
                 summary.duplicates += 1
             else:
                 summary.unchanged += 1
             return article.id
         self.dedup.remember(article.id, sig)
-        replaces = docstore.chunk_ids(article.id) if old_hash else []
-        self.pending.append(_Pending(article, self.chunker(article), self.dedup.blob(sig), replaces))
-        if old_hash:
+        self.pending.append((article, self.chunker(article), self.dedup.blob(sig)))
+        if old:
             summary.updated += 1
         else:
             summary.added += 1
-        if sum(len(p.chunks) for p in self.pending) >= _FLUSH_CHUNKS:
+        if sum(len(chunks) for _, chunks, _ in self.pending) >= _FLUSH_CHUNKS:
             self._flush()
         return article.id
 
     def _flush(self) -> None:
-        """Journal, vectors, then the docstore rows: after a crash anywhere in here, `Archive.recover` finds the
-        journaled ids and makes Chroma match the docstore again."""
+        """Chunks, then the article records (their commit): a crash anywhere in here leaves at most chunks that
+        no reader takes, which a re-run overwrites (same ids) and `doctor --fix` drops."""
         if not self.pending:
             return
-        archive = self.archive
-        ids = sorted({c.id for p in self.pending for c in p.chunks} | {i for p in self.pending for i in p.replaces})
-        with archive.write_lock:
-            archive.mark_lexical_stale()
-            archive.docstore.mark_inflight(ids)
-            for p in self.pending:
-                archive.vectors.delete(sorted(set(p.replaces) - {c.id for c in p.chunks}))
-            archive.vectors.add((p.article, c) for p in self.pending for c in p.chunks)
-            for p in self.pending:
-                archive.docstore.put(p.article, p.chunks, p.minhash)
-            archive.docstore.clear_inflight(ids)
+        old = {a.id: self.stored[a.id] for a, _, _ in self.pending if a.id in self.stored}
+        self.stored.update(self.archive.put(self.pending, old))  # later copies in this run are seen as stored
         self.pending = []
 
     def _prune(self, seen: dict[str, set[str]]) -> int:
         """Drop articles whose file is gone, or that a re-read file no longer holds."""
         gone = []
-        for path, ids in self.archive.docstore.ids_by_path().items():
-            gone += sorted(set(ids) if not Path(path).exists() else set(ids) - seen.get(path, set(ids)))
+        by_path: dict[str, set[str]] = {}
+        for article_id, meta in self.stored.items():
+            by_path.setdefault(meta.get("path", ""), set()).add(article_id)
+        for path, ids in by_path.items():
+            gone += sorted(ids if not Path(path).exists() else ids - seen.get(path, ids))
         if gone:
             self.archive.delete_articles(gone)
             for article_id in gone:
                 self.dedup.forget(article_id)
+                self.stored.pop(article_id, None)
         return len(gone)
 

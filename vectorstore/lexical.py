@@ -1,4 +1,5 @@
-"""BM25 over every chunk (bm25s), persisted beside the store and rebuilt by ingest, never per question.
+"""BM25 over every chunk (bm25s), derived from the chunks in Chroma, cached in the local folder, never built per
+question. It records the store version it was built from (`token`) and a catalogue of the articles it covers.
 
 Names, places and numbers are where dense search alone misses; BM25 catches them. The index also holds each
 chunk's filter columns (date, section, source, article), so a filter is a few array operations at any size.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
@@ -22,10 +24,10 @@ import Stemmer
 
 from vectorstore.article import BODY
 from vectorstore.chroma import day_number
-from vectorstore.docstore import DocStore
 
 _DELETED = "deleted.json"
 _TOKENIZER = "tokenizer.json"
+_VERSION = "version.json"
 _STEMMER = "english"
 
 
@@ -40,6 +42,10 @@ class LexicalIndex:
         rows: list[str] = []
         meta: list[dict] = []
         self.stemmer: Stemmer.Stemmer | None = None
+        self.token = self.token_at(folder)
+        self.catalogue: dict[str, dict] = {}  # article id → title, source, published, url: for browsing and stats
+        if (folder / "catalogue.json").exists():
+            self.catalogue = json.loads((folder / "catalogue.json").read_text())
         if (folder / "ids.json").exists():
             self.retriever = bm25s.BM25.load(str(folder))
             if (folder / _TOKENIZER).exists():
@@ -79,14 +85,24 @@ class LexicalIndex:
         path = self.folder / _DELETED
         return set(json.loads(path.read_text())) if path.exists() else set()
 
+    @staticmethod
+    def token_at(folder: Path) -> str | None:
+        """The store version the index in `folder` was built from (None: no index, or one from before tokens)."""
+        try:
+            return json.loads((folder / _VERSION).read_text())["token"]
+        except (OSError, ValueError, KeyError):
+            return None
+
     @classmethod
-    def rebuild(cls, docstore: DocStore, folder: Path) -> LexicalIndex:
-        """Index every chunk in the docstore and swap the new index in atomically."""
-        ids, texts, meta = [], [], []
-        for cid, text, m in docstore.chunks():
+    def rebuild(cls, chunks: Iterable[tuple[str, str, dict]], folder: Path, token: str) -> LexicalIndex:
+        """Index (chunk id, text, chunk metadata) rows and swap the new index in atomically."""
+        ids, texts, meta, catalogue = [], [], [], {}
+        for cid, text, m in chunks:
             ids.append(cid)
             texts.append(text)
-            meta.append(m)
+            meta.append({k: m[k] for k in ("article_id", "section", "source")} | {"published": m["published"] or None})
+            catalogue.setdefault(m["article_id"], {"title": m["title"], "source": m["source"], "url": m["url"],
+                                                   "published": m["published"] or None})
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -97,6 +113,8 @@ class LexicalIndex:
             (tmp / _TOKENIZER).write_text(json.dumps({"stemmer": _STEMMER}))
             (tmp / "ids.json").write_text(json.dumps(ids))
             (tmp / "meta.json").write_text(json.dumps(meta))
+        (tmp / "catalogue.json").write_text(json.dumps(catalogue))
+        (tmp / _VERSION).write_text(json.dumps({"token": token}))
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
@@ -105,8 +123,9 @@ class LexicalIndex:
         shutil.rmtree(old, ignore_errors=True)
         return cls(folder)
 
-    def delete(self, ids: list[str]) -> None:
-        """Tombstone chunks: they stop matching at once, and leave the index at its next rebuild."""
+    def delete(self, ids: list[str], token: str | None = None) -> None:
+        """Tombstone chunks: they stop matching at once, and leave the index at its next rebuild. `token`: the
+        store version the index is current with after this delete (when it was current before it)."""
         fresh = set(ids) - self.deleted
         if not fresh or not self.folder.exists():
             return
@@ -115,6 +134,9 @@ class LexicalIndex:
         tmp = self.folder / (_DELETED + ".tmp")
         tmp.write_text(json.dumps(sorted(self.deleted)))
         os.replace(tmp, self.folder / _DELETED)
+        if token:
+            (self.folder / _VERSION).write_text(json.dumps({"token": token}))
+            self.token = token
 
     def allowed(self, mask: np.ndarray | None) -> np.ndarray:
         """Which chunks a filter mask (None: no filter) lets through, tombstones left out, as booleans."""

@@ -1,54 +1,236 @@
-"""The archive on disk: docstore (articles, chunks), Chroma (vectors) and BM25, opened together.
+"""The archive: Chroma as the system of record (articles, chunks, vectors), and a BM25 cache derived from it.
 
-Writers take the store's write lock (threads and processes alike; the OS drops it when a writer dies), so a
-journal entry (`DocStore.mark_inflight`) found by a lock holder was left by a writer that is gone.
+One implementation serves both setups: an embedded store (`STORE/chroma`, opened by one process at a time and
+served to the others by it, see `connect`) and a Chroma server (`--chroma-url`), since they are the same
+engine. The local folder holds only what can be rebuilt from Chroma: the BM25 index and its article catalogue.
+
+Every write ends by changing the store's version token; each reader compares it with the token its BM25 index
+was built from (one small read per question) and rebuilds in the background when they differ, answering from
+the index it has meanwhile (dense search already sees the new chunks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
-from vectorstore.chroma import ChromaIndex
-from vectorstore.docstore import DocStore, StoredArticle
-from vectorstore.embed import Embedder, store_backend
+from vectorstore import connect
+from vectorstore.article import BODY, COMMENTS, Article, Chunk, StoredArticle
+from vectorstore.chroma import (
+    NO_VECTOR,
+    PAGE,
+    Collections,
+    article_record,
+    chunk_ids,
+    chunk_record,
+    stored_article,
+    walk,
+)
+from vectorstore.dense import nearest_allowed
+from vectorstore.embed import Embedder
+from vectorstore.filters import Filters
 from vectorstore.lexical import LexicalIndex
+from vectorstore.migrate import upgrade_legacy
 from vectorstore.settings import Settings
 
-_EMBED_BATCH = 256  # chunks per Chroma write when re-embedding: bounded memory, steady progress
+_VERSION, _EMBEDDING = "version", "embedding"  # the state collection's records
 
 
 class Archive:
-    """One store folder. Heavy parts (the model, Chroma, BM25) open on first use."""
+    """One archive. Heavy parts (the model, Chroma, BM25) open on first use."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.folder = Path(settings.store).expanduser()
+        self.url = settings.chroma_url
         self._embedder = embedder
         self._lexical: tuple[tuple[int, int] | None, LexicalIndex] | None = None
+        self._building = threading.Lock()
+
+    # ---- connection -------------------------------------------------------------------------------------------
 
     @cached_property
-    def docstore(self) -> DocStore:
-        return DocStore(self.folder / "docstore.sqlite3")
+    def parts(self) -> Collections:
+        parts = Collections.open(connect.connect(self.folder, self.url), self.settings.collection)
+        if not self.url and upgrade_legacy(self.folder, parts):
+            self.__dict__["parts"] = parts
+            self.bump()
+        return parts
+
+    def exists(self) -> bool:
+        """Has anything been stored here (without creating the store by looking)?"""
+        if self.url:
+            names = {getattr(c, "name", c) for c in connect.connect(self.folder, self.url).list_collections()}
+            return self.settings.collection in names
+        return (self.folder / "chroma").is_dir()
+
+    def version(self) -> str:
+        """The store's version token: it changes with every write, from any process or machine."""
+        try:
+            got = self.parts.state.get(ids=[_VERSION], include=["metadatas"])
+        except Exception:  # the embedded store's serving process went away: find or become its owner again
+            if self.url:
+                raise
+            connect.forget(self.folder)
+            self.__dict__.pop("parts", None)
+            got = self.parts.state.get(ids=[_VERSION], include=["metadatas"])
+        return got["metadatas"][0]["token"] if got["ids"] else ""
+
+    def bump(self) -> str:
+        """Give the store a new version token (the last step of every write); returns it."""
+        token = uuid.uuid4().hex
+        self.parts.state.upsert(ids=[_VERSION], embeddings=[NO_VECTOR], metadatas=[{"token": token, "at": time.time()}])
+        return token
 
     @cached_property
     def embedder(self) -> Embedder:
+        """The model of the store's vectors: the backend it was built with, recorded in Chroma, so a replica on
+        another machine embeds questions as the stored chunks were."""
         wanted = self._embedder.backend if self._embedder else self.settings.embed_backend
-        backend = store_backend(self.folder, wanted)  # a store keeps the backend its vectors came from
-        return self._embedder or Embedder(self.settings.model, self.settings.embed_batch, backend)
+        got = self.parts.state.get(ids=[_EMBEDDING], include=["metadatas"])
+        legacy = self.folder / "embedding.json"  # where stores from before Chroma held everything recorded it
+        if got["ids"]:
+            backend = got["metadatas"][0]["backend"]
+        elif not self.url and legacy.exists():
+            backend = json.loads(legacy.read_text())["backend"]
+        else:
+            backend = "torch" if self.parts.chunks.count() else wanted  # vectors from before backends existed
+            self.parts.state.upsert(ids=[_EMBEDDING], embeddings=[NO_VECTOR], metadatas=[{"backend": backend}])
+        if self._embedder and self._embedder.backend == backend:
+            return self._embedder
+        return Embedder(self.settings.model, self.settings.embed_batch, backend)
 
-    @cached_property
-    def vectors(self) -> ChromaIndex:
-        return ChromaIndex(self.folder / "chroma", self.embedder, self.settings.collection, self.settings.chroma_url)
+    # ---- reading: what retrieval, the UI, the CLI and evaluation may ask --------------------------------------
+
+    def dense(self, vector: list[float], k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The k nearest chunks allowed by `filters`, as (chunk id, cosine similarity)."""
+        filters = filters or Filters()
+        index = self.bm25
+        return nearest_allowed(self.parts.chunks, index, vector, k, filters.mask(index), filters.where())
+
+    def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The top-k chunks for `query` by BM25 allowed by `filters`, as (chunk id, score)."""
+        index = self.bm25
+        return index.search(query, k, (filters or Filters()).mask(index))
+
+    def passages(self, ids: list[str]) -> dict[str, dict]:
+        """Text, span and article metadata of each chunk whose article version is committed (a chunk written by
+        an ingest still in flight, or left by one that died, is not read)."""
+        if not ids:
+            return {}
+        got = self.parts.chunks.get(ids=ids, include=["documents", "metadatas"])
+        versions = self._versions({m["article_id"] for m in got["metadatas"]})
+        rows = {}
+        for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            if versions.get(m["article_id"]) == m.get("version"):
+                rows[cid] = {"chunk_id": cid, "article_id": m["article_id"], "section": m["section"],
+                             "index": m["index"], "char_start": m["char_start"], "char_end": m["char_end"],
+                             "text": text, "title": m["title"], "url": m["url"], "source": m["source"],
+                             "published": m["published"] or None}
+        return rows
+
+    def _versions(self, article_ids: Iterable[str]) -> dict[str, str]:
+        got = self.parts.articles.get(ids=sorted(article_ids), include=["metadatas"])
+        return {i: m["content_hash"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def section_texts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The cleaned text of each (article id, section): what a chunk's char offsets point into."""
+        keys = set(keys)
+        out = dict.fromkeys(keys, "")
+        for section, part in ((BODY, self.parts.articles), (COMMENTS, self.parts.comments)):
+            if ids := sorted({a for a, s in keys if s == section}):
+                got = part.get(ids=ids, include=["documents"])
+                out.update({(a, section): text for a, text in zip(got["ids"], got["documents"], strict=True)})
+        return out
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        got = self.parts.articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        comments = self.parts.comments.get(ids=[article_id], include=["documents"])["documents"]
+        return stored_article(article_id, got["metadatas"][0], got["documents"][0], comments[0] if comments else "")
+
+    def articles(self, query: str = "", sources: Sequence[str] = (), since: str | None = None,
+                 until: str | None = None, limit: int = 200) -> list[dict]:
+        """Articles for browsing (id, title, source, published, url), newest first: a substring of title, source
+        or URL, any of `sources`, published within [since, until] (YYYY-MM-DD). From the BM25 catalogue."""
+        needle = query.lower()
+        rows = [
+            {"id": i, **a} for i, a in self._catalogue().items()
+            if (not needle or any(needle in (a[f] or "").lower() for f in ("title", "source", "url")))
+            and (not sources or a["source"] in sources) and (not since or (a["published"] or "") >= since)
+            and (not until or (a["published"] or "9")[:10] <= until)
+        ]
+        rows.sort(key=lambda r: (r["published"] or "", r["title"]), reverse=True)
+        return rows[:limit]
+
+    def stats(self) -> dict:
+        """Counts, sources, date range, and articles per month (YYYY-MM) and per source."""
+        catalogue = self._catalogue().values()
+        dates = sorted(a["published"] for a in catalogue if a["published"])
+        by_source: dict[str, int] = {}
+        by_month: dict[str, int] = {}
+        for a in catalogue:
+            if a["source"]:
+                by_source[a["source"]] = by_source.get(a["source"], 0) + 1
+            if a["published"]:
+                by_month[a["published"][:7]] = by_month.get(a["published"][:7], 0) + 1
+        return {"articles": self.parts.articles.count(), "chunks": self.parts.chunks.count(),
+                "sources": sorted(by_source), "first_published": dates[0] if dates else None,
+                "last_published": dates[-1] if dates else None, "by_month": dict(sorted(by_month.items())),
+                "by_source": dict(sorted(by_source.items()))}
+
+    def _catalogue(self) -> dict[str, dict]:
+        """Article id → title, source, published, url: BM25's catalogue while it is current, else read from the
+        article records (what a replica that has not built its index yet, or is rebuilding it, answers with)."""
+        index = self.bm25
+        if index.token == self.version():
+            return index.catalogue
+        return {i: {"title": m["title"], "source": m["source"], "url": m["url"], "published": m["published"] or None}
+                for i, m in self.records()}
+
+    def records(self) -> Iterator[tuple[str, dict]]:
+        """(article id, record metadata) of every stored article: what ingest, prune and doctor walk."""
+        for page in walk(self.parts.articles, ["metadatas"]):
+            yield from zip(page["ids"], page["metadatas"], strict=True)
+
+    def chunk_rows(self, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
+        """(chunk id, text or None, metadata) of every chunk in Chroma."""
+        for page in walk(self.parts.chunks, include):
+            yield from zip(page["ids"], page.get("documents") or [None] * len(page["ids"]), page["metadatas"],
+                           strict=True)
+
+    def aliases(self) -> dict[str, str]:
+        """Duplicate article id → the stored article it repeats."""
+        return {i: m["article_id"] for page in walk(self.parts.aliases, ["metadatas"])
+                for i, m in zip(page["ids"], page["metadatas"], strict=True)}
+
+    # ---- BM25, derived from Chroma and following it -----------------------------------------------------------
 
     @property
-    def lexical(self) -> LexicalIndex:
-        """BM25 as it is on disk now: an index that another handle or process rebuilt or tombstoned since the last
-        question is picked up by the next one (a stat per question; rebuilds swap the folder, tombstones write in it).
-        """
+    def bm25(self) -> LexicalIndex:
+        """BM25 as on disk now, rebuilt when the store's version moved past the one it was built from (a small
+        Chroma read per question): in the background in the app, which answers from the index it has meanwhile;
+        before answering in a one-shot command."""
+        index = self._local_bm25()
+        if index.token == self.version():
+            return index
+        if not connect.serving():
+            self.refresh_lexical(wait=True)
+            return self._local_bm25()
+        if not self._building.locked():
+            threading.Thread(target=self.refresh_lexical, daemon=True, name="bm25-rebuild").start()
+        return index
+
+    def _local_bm25(self) -> LexicalIndex:
+        """BM25 as on disk now: another process may have rebuilt or tombstoned it (a stat per question)."""
         folder = self.folder / "bm25"
         try:
             stat = folder.stat()
@@ -59,96 +241,105 @@ class Archive:
             self._lexical = (key, LexicalIndex(folder))
         return self._lexical[1]
 
-    @cached_property
-    def write_lock(self) -> FileLock:
-        """Held while Chroma, the docstore or BM25 change; re-entrant within a thread."""
+    def refresh_lexical(self, force: bool = False, wait: bool = False) -> bool:
+        """Rebuild BM25 from Chroma's chunks if the store changed since it was built; True if rebuilt. One builder
+        per local folder at a time: without `wait`, a build already running elsewhere is left to finish."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        return FileLock(self.folder / "write.lock")
+        lock = FileLock(self.folder / "bm25.lock")
+        with self._building:
+            try:
+                lock.acquire(timeout=-1 if wait else 0)
+            except Timeout:
+                return False
+            try:
+                token = self.version()  # read before the chunks: a write during the walk moves it on again
+                if not force and LexicalIndex.token_at(self.folder / "bm25") == token:
+                    return False
+                LexicalIndex.rebuild(self.chunk_rows(["documents", "metadatas"]), self.folder / "bm25", token)
+                return True
+            finally:
+                lock.release()
 
-    @property
-    def lexical_stale_marker(self) -> Path:
-        return self.folder / "bm25.stale"
+    # ---- writing ----------------------------------------------------------------------------------------------
 
-    def mark_lexical_stale(self) -> None:
-        """Set before the docstore changes, cleared after the rebuild: a crash in between leaves it set."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.lexical_stale_marker.touch()
+    def put(self, batch: list[tuple[Article, list[Chunk], bytes]], old: dict[str, dict]) -> dict[str, dict]:
+        """Store articles with their chunks: chunks first, then each article's record as its commit, then the
+        version. Upserts keyed by id, so a batch written twice (a re-run after a crash) is stored once.
+        `old`: the records these articles replace, if any (their chunk counts and duplicates). Returns the records
+        written, by article id."""
+        if not batch:
+            return {}
+        embedder = self.embedder
+        items = [(a, c) for a, chunks, _ in batch for c in chunks]
+        for i in range(0, len(items), PAGE):
+            part = items[i : i + PAGE]
+            texts = [c.text for _, c in part]
+            self.parts.chunks.upsert(ids=[c.id for _, c in part], embeddings=embedder.embed_documents(texts),
+                                     documents=texts, metadatas=[chunk_record(a, c) for a, c in part])
+        surplus = [cid for a, chunks, _ in batch if a.id in old
+                   for cid in set(chunk_ids(a.id, old[a.id])) - {c.id for c in chunks}]
+        self.delete_chunks(surplus)
+        with_comments = [a for a, _, _ in batch if a.comments]
+        if with_comments:
+            self.parts.comments.upsert(ids=[a.id for a in with_comments], embeddings=[NO_VECTOR] * len(with_comments),
+                                       documents=[a.comments for a in with_comments])
+        dropped = [a.id for a, _, _ in batch if not a.comments and old.get(a.id, {}).get("comments")]
+        if dropped:
+            self.parts.comments.delete(ids=dropped)
+        now = time.time()
+        records = {a.id: article_record(a, c, m, _also(old.get(a.id)), now) for a, c, m in batch}
+        self.parts.articles.upsert(ids=list(records), embeddings=[NO_VECTOR] * len(records),
+                                   documents=[a.text for a, _, _ in batch], metadatas=list(records.values()))
+        self.bump()
+        return records
 
-    def refresh_lexical(self, force: bool = False) -> None:
-        """Rebuild BM25 from the docstore if an ingest changed anything (or died before it could)."""
-        with self.write_lock:
-            if force or self.lexical_stale_marker.exists() or (
-                not (self.folder / "bm25").exists() and self.exists()
-            ):
-                LexicalIndex.rebuild(self.docstore, self.folder / "bm25")
-                self.lexical_stale_marker.unlink(missing_ok=True)
-
-    # The reading side of the store: what retrieval, the UI, the CLI and evaluation may ask of it.
-
-    def article(self, article_id: str) -> StoredArticle | None:
-        return self.docstore.get(article_id)
-
-    def articles(self, query: str = "", sources: Sequence[str] = (), since: str | None = None,
-                 until: str | None = None, limit: int = 200) -> list[dict]:
-        """Articles for browsing (id, title, source, published, url), newest first: a substring of title, source
-        or URL, any of `sources`, published within [since, until] (YYYY-MM-DD)."""
-        return self.docstore.list(query, sources, since, until, limit)
-
-    def stats(self) -> dict:
-        """Counts, sources, date range, and articles per month (YYYY-MM) and per source."""
-        return self.docstore.stats()
-
-    def exists(self) -> bool:
-        return (self.folder / "docstore.sqlite3").exists()
-
-    def sync_vectors(self, chunk_ids: Iterable[str]) -> tuple[int, int]:
-        """Make Chroma agree with the docstore on these chunk ids: re-embed the ones the docstore holds (from its
-        text) and drop the rest. Returns (re-embedded, dropped)."""
-        ids = sorted(set(chunk_ids))
-        if not ids:
-            return 0, 0
-        with self.write_lock:
-            self.docstore.mark_inflight(ids)
-            records = self.docstore.records(ids)
-            held = {chunk.id for _, chunk in records}
-            gone = [i for i in ids if i not in held]
-            present = self.vectors.vectors.get(ids=gone, include=[])["ids"] if gone else []
-            self.vectors.delete(present)
-            for i in range(0, len(records), _EMBED_BATCH):
-                self.vectors.add(records[i : i + _EMBED_BATCH])
-            self.docstore.clear_inflight(ids)
-        return len(records), len(present)
-
-    def recover(self) -> int:
-        """Put right the vectors a dead writer was changing (its journal); returns how many chunk ids."""
-        with self.write_lock:
-            if not self.exists():
-                return 0
-            ids = self.docstore.inflight()
-            if ids:
-                self.mark_lexical_stale()
-                self.sync_vectors(ids)
-        return len(ids)
+    def add_alias(self, canonical_id: str, duplicate: Article) -> bool:
+        """Record that `duplicate` is the same story as a stored article; False if it is already known."""
+        if self.parts.aliases.get(ids=[duplicate.id], include=[])["ids"]:
+            return False
+        got = self.parts.articles.get(ids=[canonical_id], include=["metadatas"])
+        if not got["ids"]:
+            return False
+        meta = got["metadatas"][0]
+        entry = {"url": duplicate.url, "source": duplicate.source, "title": duplicate.title,
+                 "published": duplicate.published, "path": duplicate.path}
+        self.parts.aliases.upsert(ids=[duplicate.id], embeddings=[NO_VECTOR],
+                                  metadatas=[{"article_id": canonical_id, "path": duplicate.path}])
+        self.parts.articles.update(ids=[canonical_id], metadatas=[{**meta, "also": json.dumps([*_also(meta), entry])}])
+        self.bump()
+        return True
 
     def delete_articles(self, article_ids: Iterable[str]) -> list[str]:
-        """Drop articles from the docstore, Chroma and BM25; returns their chunk ids."""
-        removed: list[str] = []
-        with self.write_lock:
-            rebuild = self.lexical_stale_marker.exists()  # an earlier writer left BM25 to be rebuilt
-            self.mark_lexical_stale()
-            for article_id in article_ids:
-                ids = self.docstore.chunk_ids(article_id)
-                self.docstore.mark_inflight(ids)
-                self.docstore.delete(article_id)
-                self.vectors.delete(ids)
-                self.docstore.clear_inflight(ids)
-                removed += ids
-            if rebuild:
-                self.refresh_lexical()
-            else:  # tombstones, not a re-index of every chunk; the next rebuild drops them
-                self.lexical.delete(removed)
-                self.lexical_stale_marker.unlink()
+        """Drop articles, their chunks, comments and duplicates; returns their chunk ids. The article record
+        goes first (it is the commit), so an interrupted delete leaves only chunks no reader takes."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return []
+        before = self.version()
+        got = self.parts.articles.get(ids=ids, include=["metadatas"])
+        removed = [cid for i, m in zip(got["ids"], got["metadatas"], strict=True) for cid in chunk_ids(i, m)]
+        if not got["ids"]:
+            return []
+        self.parts.articles.delete(ids=got["ids"])
+        self.delete_chunks(removed)
+        self.parts.comments.delete(ids=got["ids"])
+        self.parts.aliases.delete(where={"article_id": {"$in": got["ids"]}})
+        token = self.bump()
+        index = self._local_bm25()  # tombstones: they stop matching at once, where re-indexing costs seconds
+        index.delete(removed, token if index.token == before else None)
         return removed
 
     def delete_article(self, article_id: str) -> bool:
         return bool(self.delete_articles([article_id]))
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), PAGE):
+            self.parts.chunks.delete(ids=ids[i : i + PAGE])
+
+    def delete_aliases(self, ids: list[str]) -> None:
+        if ids:
+            self.parts.aliases.delete(ids=ids)
+
+
+def _also(meta: dict | None) -> list[dict]:
+    return json.loads((meta or {}).get("also") or "[]")

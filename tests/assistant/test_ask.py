@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from assistant import Assistant
 from assistant.cli import main
-from assistant.filters import Filters
 from assistant.timeframe import timeframe
+from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
 from vectorstore.settings import Settings
 from vectorstore.store import Archive

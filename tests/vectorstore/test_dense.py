@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 
 import vectorstore.dense
-from assistant.filters import Filters
 from vectorstore.dense import nearest_allowed
+from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
 
 QUERY = "What did the president say about the economy?"
