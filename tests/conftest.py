@@ -109,3 +109,28 @@ def news_store(tmp_path_factory, embedder) -> Archive:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def by_path(archive: Archive) -> dict[str, list[str]]:
+    """Article ids by the file they came from."""
+    out: dict[str, list[str]] = {}
+    for article_id, meta in archive.records():
+        out.setdefault(meta["path"], []).append(article_id)
+    return out
+
+
+def consistent(archive: Archive) -> set[str]:
+    """Every committed article has its chunks, every chunk is of a committed article, and BM25 holds exactly
+    them (`doctor`'s check, no grace for recent writes); returns the chunk ids."""
+    from vectorstore.doctor import check
+
+    report = check(archive, grace=0)
+    assert report.healthy, report.lines()
+    ids = {cid for cid, _, _ in archive.chunk_rows(["metadatas"])}
+    assert set(archive.bm25.ids) == ids
+    return ids
+
+
+def chunk(archive: Archive, chunk_id: str) -> dict:
+    """A committed chunk's row (text, section, span, article metadata)."""
+    return archive.passages([chunk_id])[chunk_id]

@@ -1,5 +1,8 @@
 """`archive-chat doctor`: does every committed article have its chunks, is every chunk of a committed article
-version, and is the BM25 cache current? `--fix` puts them back in step, in either setup (embedded or server).
+version, and does BM25 index exactly those chunks? `--fix` puts them back in step, in either setup.
+
+BM25 is this machine's cache: doctor first brings it up to date with the store, as any reader would, and then
+compares it.
 
 An article's record is the commit of its chunks: chunks are repaired to match the committed articles (re-cut from
 their stored text and re-embedded), never the other way round, so a repair never loses an article.
@@ -103,7 +106,8 @@ def examine(archive: Archive, repair: bool, grace: float = GRACE_SECONDS) -> tup
 
 
 def check(archive: Archive, grace: float = GRACE_SECONDS) -> Report:
-    """Compare chunks with the committed articles, and BM25 with both; changes nothing."""
+    """Compare chunks with the committed articles, and BM25 with both; changes nothing but the local BM25 cache."""
+    archive.refresh_lexical(wait=True)
     token = archive.version()
     articles = dict(archive.records())
     committed: set[str] = set()

@@ -6,28 +6,20 @@ import json
 import shutil
 
 from click.testing import CliRunner
-from conftest import SEED, realtimeqa_subset
+from conftest import SEED, by_path, chunk, consistent, realtimeqa_subset
 
 from assistant.cli import main
 from vectorstore.ingest import Ingestor
 
 
-def consistent(archive) -> set[str]:
-    """The docstore, Chroma and BM25 hold the same chunks; returns them."""
-    ids = archive.docstore.all_chunk_ids()
-    assert archive.vectors.ids() == ids
-    assert set(archive.lexical.ids) == ids
-    return ids
-
-
 def test_seed_ingested_with_metadata_and_sections(archive):
     summary = Ingestor(archive).run([SEED], progress=False)
     assert (summary.added, summary.failed) == (1, 0)
-    (article_id,) = [i for ids in archive.docstore.ids_by_path().values() for i in ids]
-    stored = archive.docstore.get(article_id)
+    (article_id,) = [i for ids in by_path(archive).values() for i in ids]
+    stored = archive.article(article_id)
     assert stored.title.startswith("Beirut – Hamas Leader")
     assert "Ahmed Abdel Hadi" in stored.text and "Please enter" not in stored.text
-    sections = {archive.docstore.chunk(c)[3] for c in consistent(archive)}
+    sections = {chunk(archive, c)["section"] for c in consistent(archive)}
     assert sections == {"body", "comments"}
 
 
@@ -46,7 +38,7 @@ def test_reingest_is_a_no_op_and_a_change_replaces_chunks(archive, tmp_path):
     assert (changed.updated, changed.unchanged) == (1, 5)
     after = consistent(archive)
     assert len(after) < len(before)
-    assert any("lunar eclipse" in archive.docstore.chunk(c)[4] for c in after)
+    assert any("lunar eclipse" in chunk(archive, c)["text"] for c in after)
 
 
 def test_duplicate_story_stored_once_with_every_source(archive, tmp_path):
@@ -56,9 +48,9 @@ def test_duplicate_story_stored_once_with_every_source(archive, tmp_path):
     (tmp_path / "two.jsonl").write_text(json.dumps(record) + "\n" + json.dumps(wire) + "\n")
     summary = Ingestor(archive).run([tmp_path / "two.jsonl"], progress=False)
     assert (summary.added, summary.duplicates) == (1, 1)
-    assert archive.docstore.stats()["articles"] == 1
-    (article_id,) = archive.docstore.ids_by_path()[str(tmp_path / "two.jsonl")]
-    assert archive.docstore.get(article_id).sources == ["usatoday.com", "Example Wire"]
+    assert archive.stats()["articles"] == 1
+    (article_id,) = by_path(archive)[str(tmp_path / "two.jsonl")]
+    assert archive.article(article_id).sources == ["usatoday.com", "Example Wire"]
 
 
 def test_prune_removes_articles_of_deleted_files(archive, tmp_path):
@@ -70,8 +62,8 @@ def test_prune_removes_articles_of_deleted_files(archive, tmp_path):
     (folder / "other.md").unlink()
     summary = Ingestor(archive).run([folder], prune=True, progress=False)
     assert summary.pruned == 1
-    assert archive.docstore.stats()["articles"] == 1
-    assert all("harbour" not in archive.docstore.chunk(c)[4] for c in consistent(archive))
+    assert archive.stats()["articles"] == 1
+    assert all("harbour" not in chunk(archive, c)["text"] for c in consistent(archive))
 
 
 def test_bad_files_are_named_and_the_batch_goes_on(tmp_path):
