@@ -29,7 +29,7 @@ from vectorstore.ingest import Ingestor, Summary  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parent / "samples" / "archive"
 ANSWERS_AT_ONCE = 4  # an LLM answer streams for seconds: one user's question must not queue all the others
 log = logging.getLogger("archive-chat")
 

@@ -292,7 +292,7 @@ def test_upload_names_never_become_paths_and_limits_hold(tmp_path, embedder, mon
 def test_main_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, embedder, capsys):
     samples = tmp_path / "samples"
     samples.mkdir()
-    (samples / "seed.txt").write_text((ROOT / "samples" / "000_9ac7acf72945896c.txt").read_text())
+    (samples / "seed.txt").write_text((ROOT / "samples" / "archive" / "000_9ac7acf72945896c.txt").read_text())
     launched = {}
     monkeypatch.setattr(app, "SAMPLES", samples)
     monkeypatch.setattr(app, "Archive", lambda settings: Archive(settings, embedder))
