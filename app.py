@@ -1,8 +1,8 @@
 """archive-chat in the browser: a Gradio chat beside the source cards of its last answer, and an archive tab.
 
 Layout and wiring only: answers come from `assistant.Assistant`, every piece of HTML from `assistant.render`,
-uploads go through `assistant.uploads`. Chats read through the assistant's archive while the Archive tab writes,
-one write at a time, through `write_handle`. Run `python app.py --store DIR` (or `archive-chat serve`); API:
+uploads go through `assistant.uploads`. Chats and the Archive tab share one archive (its writes
+one at a time). Run `python app.py --store DIR` (or `archive-chat serve`); API:
 /ask (question, filters_json), /stats, /export_json, /export_markdown.
 """
 
@@ -15,7 +15,6 @@ import os
 import tempfile
 import threading
 import time
-from functools import cache
 from pathlib import Path
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -34,24 +33,11 @@ ANSWERS_AT_ONCE = 4  # an LLM answer streams for seconds: one user's question mu
 log = logging.getLogger("archive-chat")
 
 
-def write_handle(archive: Archive) -> Archive:
-    """The same store opened a second time, for the Archive tab's writes; it shares the loaded model.
-
-    Its own SQLite connection is the point: chats reading on theirs see an article before or after the write's
-    transaction, never half of it (on one shared connection they would see its uncommitted rows).
-    """
-    return Archive(archive.settings, archive.embedder)
-
-
 def build_app(assistant: Assistant) -> gr.Blocks:
     archive = assistant.archive
     exports = Path(tempfile.mkdtemp(prefix="archive-chat-export-"))
 
     write_lock = threading.Lock()  # one ingest or delete at a time, even one that outlives its browser tab
-
-    @cache
-    def writer() -> Archive:
-        return write_handle(archive)
 
     def respond(question, chat, conversation, since, until, sources, comments, k):
         chat = [*chat, {"role": "user", "content": render.esc(question)}, {"role": "assistant", "content": "…"}]
@@ -92,7 +78,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def delete(article_id):
         with write_lock:
-            if not (article_id or "").strip() or not writer().delete_article(article_id.strip()):
+            if not (article_id or "").strip() or not archive.delete_article(article_id.strip()):
                 raise gr.Error("Pick an article in the table first.")
         return ["", "", *refresh()]
 
@@ -118,7 +104,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             yield rows or [["", "no files", ""]], status(), *refresh()
             return
         yield rows, status(saved[0].name), *[gr.skip()] * 3
-        for path, summary, finished in ingest_files(writer(), saved, write_lock):
+        for path, summary, finished in ingest_files(archive, saved, write_lock):
             if finished:
                 done.append(summary)
                 rows.append([path.name, str(summary), "; ".join(summary.errors)])

@@ -16,7 +16,7 @@ for _name, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"
 import gradio as gr  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-from conftest import free_port  # noqa: E402
+from conftest import by_path, free_port  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 import app  # noqa: E402
@@ -175,7 +175,7 @@ def test_ask_endpoint_reports_bad_questions(client):
 def test_stats_endpoint_counts_articles(client, news_store):
     result = client.predict(api_name="/stats")
     result = json.loads(result) if isinstance(result, str) else result
-    assert result["articles"] == news_store.docstore.stats()["articles"] >= 41
+    assert result["articles"] == news_store.stats()["articles"] >= 41
 
 
 def test_chat_shows_errors_as_messages(client):
@@ -275,7 +275,7 @@ def test_upload_names_never_become_paths_and_limits_hold(tmp_path, embedder, mon
             {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
             for path, name in zip(on_server, names, strict=True)])
         refused = [_call(url, "ingest", [{"path": path, "meta": {"_type": "gradio.FileData"}}])[0]
-                   for path in ("/etc/hostname", str(store / "docstore.sqlite3"))]
+                   for path in ("/etc/hostname", str(store / "chroma" / "chroma.sqlite3"))]
     assert too_big.status_code == 413 and refused == ["error", "error"]  # only what a user uploaded is read
     assert event == "complete", report
     rows = {row[0]: row[1:] for row in report["data"]}
@@ -297,9 +297,10 @@ def test_main_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, emb
     monkeypatch.setattr(app, "SAMPLES", samples)
     monkeypatch.setattr(app, "Archive", lambda settings: Archive(settings, embedder))
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.update(kw))
+    monkeypatch.setattr(app.connect, "serve_embedded", lambda: None)  # no Chroma server for the rest of pytest
     app.main(["--store", str(tmp_path / "store"), "--port", "7999", "--auth", "ann:s3cret"])
     assert "ingesting the samples" in capsys.readouterr().out
-    assert Archive(Settings(store=tmp_path / "store"), embedder).docstore.stats()["articles"] == 1
+    assert Archive(Settings(store=tmp_path / "store"), embedder).stats()["articles"] == 1
     assert launched["auth"] == ("ann", "s3cret") and launched["server_port"] == 7999
     assert launched["server_name"] == "127.0.0.1" and launched["share"] is False
     with pytest.raises(SystemExit):
@@ -456,11 +457,11 @@ def test_delete_removes_an_article_from_every_index(tmp_path, embedder):
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     (tmp_path / "a.md").write_text("# Ferry strike\n\nThe Lisbon ferry crews struck on Friday over pay.\n")
     Ingestor(archive).run([tmp_path / "a.md"], progress=False)
-    (article_id,) = archive.docstore.ids_by_path()[str(tmp_path / "a.md")]
+    (article_id,) = by_path(archive)[str(tmp_path / "a.md")]
     with _serving(archive) as url:
         client = _client(url)
         with pytest.raises(Exception, match="Pick an article"):
             client.predict("", api_name="/delete")
         client.predict(article_id, api_name="/delete")
-    assert archive.docstore.get(article_id) is None
-    assert archive.vectors.ids() == set() and archive.lexical.ids == []
+    assert archive.article(article_id) is None
+    assert archive.parts.chunks.count() == 0 and archive.bm25.ids == []

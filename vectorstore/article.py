@@ -54,7 +54,8 @@ class Article:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of one section of an article, with its character span in that section's cleaned text."""
+    """A passage of one section of an article, with its character span in that section's cleaned text, cut from
+    one version of the article (its content hash)."""
 
     article_id: str
     section: str
@@ -62,10 +63,13 @@ class Chunk:
     char_start: int
     char_end: int
     text: str
+    version: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.article_id}:{self.section}:{self.index}"
+        """Keyed by content: a changed article's chunks get new ids, so its old version stays whole for readers
+        until the new one is committed, and writing one version twice is a no-op."""
+        return f"{self.article_id}:{self.section}:{self.index}" + (f"@{self.version}" if self.version else "")
 
 
 @dataclass(frozen=True)

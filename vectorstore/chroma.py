@@ -86,7 +86,7 @@ def article_record(article: Article, chunks: list[Chunk], minhash: bytes, also: 
 
 def chunk_ids(article_id: str, meta: dict) -> list[str]:
     """The ids of the chunks a committed article record says it has."""
-    return [Chunk(article_id, section, i, 0, 0, "").id
+    return [Chunk(article_id, section, i, 0, 0, "", meta.get("content_hash", "")).id
             for section, n in (("body", meta.get("n_body", 0)), (COMMENTS, meta.get("n_comments", 0)))
             for i in range(n)]
 

@@ -38,7 +38,7 @@ class Chunker:
         chunks = []
         for section, text in ((BODY, article.text), (COMMENTS, article.comments)):
             for i, (start, end) in enumerate(self._spans(text)):
-                chunks.append(Chunk(article.id, section, i, start, end, text[start:end]))
+                chunks.append(Chunk(article.id, section, i, start, end, text[start:end], article.content_hash))
         return chunks
 
     def _units(self, text: str) -> list[_Unit]:

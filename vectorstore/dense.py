@@ -33,8 +33,21 @@ def nearest(chunks: chromadb.Collection, vector: list[float], k: int, where: dic
 
 
 def nearest_allowed(chunks: chromadb.Collection, lexical: LexicalIndex, vector: list[float], k: int,
-                    mask: np.ndarray | None, where: dict | None) -> list[tuple[str, float]]:
-    """The k nearest (chunk id, cosine similarity) among the chunks `mask` (the same filter as `where`) allows."""
+                    mask: np.ndarray | None, where: dict | None,
+                    written_since: float | None = None) -> list[tuple[str, float]]:
+    """The k nearest (chunk id, cosine similarity) among the chunks `mask` (the same filter as `where`) allows.
+    `written_since`: when BM25 is behind the store, chunks written since it was built are searched too, with
+    Chroma deciding the filter on them (few, so cheap), so dense search sees new articles at once."""
+    found = _nearest_indexed(chunks, lexical, vector, k, mask, where)
+    if mask is None or written_since is None or not len(lexical.rows):
+        return found
+    recent = {"written": {"$gte": written_since}}
+    fresh = nearest(chunks, vector, k, where={"$and": [where, recent]} if where else recent)
+    return sorted(dict(found + fresh).items(), key=lambda hit: -hit[1])[:k]
+
+
+def _nearest_indexed(chunks: chromadb.Collection, lexical: LexicalIndex, vector: list[float], k: int,
+                     mask: np.ndarray | None, where: dict | None) -> list[tuple[str, float]]:
     if mask is None:
         return nearest(chunks, vector, k)
     if not len(lexical.rows):  # no BM25 index to decide the filter with: Chroma does it

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +44,7 @@ class LexicalIndex:
         meta: list[dict] = []
         self.stemmer: Stemmer.Stemmer | None = None
         self.token = self.token_at(folder)
+        self.built_at = self._version().get("at", 0.0)  # when the chunks it holds were read from the store
         self.catalogue: dict[str, dict] = {}  # article id → title, source, published, url: for browsing and stats
         if (folder / "catalogue.json").exists():
             self.catalogue = json.loads((folder / "catalogue.json").read_text())
@@ -93,9 +95,16 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None
 
+    def _version(self) -> dict:
+        try:
+            return json.loads((self.folder / _VERSION).read_text())
+        except (OSError, ValueError):
+            return {}
+
     @classmethod
     def rebuild(cls, chunks: Iterable[tuple[str, str, dict]], folder: Path, token: str) -> LexicalIndex:
         """Index (chunk id, text, chunk metadata) rows and swap the new index in atomically."""
+        started = time.time()
         ids, texts, meta, catalogue = [], [], [], {}
         for cid, text, m in chunks:
             ids.append(cid)
@@ -114,7 +123,7 @@ class LexicalIndex:
             (tmp / "ids.json").write_text(json.dumps(ids))
             (tmp / "meta.json").write_text(json.dumps(meta))
         (tmp / "catalogue.json").write_text(json.dumps(catalogue))
-        (tmp / _VERSION).write_text(json.dumps({"token": token}))
+        (tmp / _VERSION).write_text(json.dumps({"token": token, "at": started}))
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
@@ -135,7 +144,7 @@ class LexicalIndex:
         tmp.write_text(json.dumps(sorted(self.deleted)))
         os.replace(tmp, self.folder / _DELETED)
         if token:
-            (self.folder / _VERSION).write_text(json.dumps({"token": token}))
+            (self.folder / _VERSION).write_text(json.dumps({**self._version(), "token": token}))
             self.token = token
 
     def allowed(self, mask: np.ndarray | None) -> np.ndarray:

@@ -72,11 +72,13 @@ def _move(parts: Collections, rows: list[tuple], chunks: dict[str, list[Chunk]])
     if with_comments:
         parts.comments.upsert(ids=[a.id for a in with_comments], embeddings=[NO_VECTOR] * len(with_comments),
                               documents=[a.comments for a in with_comments])
-    ids = [c.id for a, _ in articles for c in chunks.get(a.id, [])]
-    versions = {c.id: records[c.article_id]["content_hash"] for a, _ in articles for c in chunks.get(a.id, [])}
-    for i in range(0, len(ids), PAGE):
-        got = parts.chunks.get(ids=ids[i : i + PAGE], include=["metadatas"])
-        if got["ids"]:
-            parts.chunks.update(ids=got["ids"], metadatas=[{**m, "version": versions[cid]} for cid, m in
-                                                            zip(got["ids"], got["metadatas"], strict=True)])
+    ids = [c.id for a, _ in articles for c in chunks.get(a.id, [])]  # as older stores keyed them: no version
+    for i in range(0, len(ids), PAGE):  # keyed by content now: the same vectors under their versioned ids
+        got = parts.chunks.get(ids=ids[i : i + PAGE], include=["embeddings", "documents", "metadatas"])
+        if not got["ids"]:
+            continue
+        metas = [{**m, "version": records[m["article_id"]]["content_hash"]} for m in got["metadatas"]]
+        parts.chunks.upsert(ids=[f"{cid}@{m['version']}" for cid, m in zip(got["ids"], metas, strict=True)],
+                            embeddings=got["embeddings"], documents=got["documents"], metadatas=metas)
+        parts.chunks.delete(ids=got["ids"])
 

@@ -41,6 +41,7 @@ from vectorstore.migrate import upgrade_legacy
 from vectorstore.settings import Settings
 
 _VERSION, _EMBEDDING = "version", "embedding"  # the state collection's records
+_CLOCK_SLACK = 300.0  # seconds by which replicas' clocks may disagree about when a chunk was written
 
 
 class Archive:
@@ -53,6 +54,7 @@ class Archive:
         self._embedder = embedder
         self._lexical: tuple[tuple[int, int] | None, LexicalIndex] | None = None
         self._building = threading.Lock()
+        self._seen_version = ""
 
     # ---- connection -------------------------------------------------------------------------------------------
 
@@ -113,7 +115,8 @@ class Archive:
         """The k nearest chunks allowed by `filters`, as (chunk id, cosine similarity)."""
         filters = filters or Filters()
         index = self.bm25
-        return nearest_allowed(self.parts.chunks, index, vector, k, filters.mask(index), filters.where())
+        behind = None if index.token == self._seen_version else index.built_at - _CLOCK_SLACK
+        return nearest_allowed(self.parts.chunks, index, vector, k, filters.mask(index), filters.where(), behind)
 
     def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The top-k chunks for `query` by BM25 allowed by `filters`, as (chunk id, score)."""
@@ -137,7 +140,10 @@ class Archive:
         return rows
 
     def _versions(self, article_ids: Iterable[str]) -> dict[str, str]:
-        got = self.parts.articles.get(ids=sorted(article_ids), include=["metadatas"])
+        """The committed version (content hash) of each of these articles that is stored."""
+        if not (ids := sorted(article_ids)):
+            return {}
+        got = self.parts.articles.get(ids=ids, include=["metadatas"])
         return {i: m["content_hash"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def section_texts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -220,7 +226,8 @@ class Archive:
         Chroma read per question): in the background in the app, which answers from the index it has meanwhile;
         before answering in a one-shot command."""
         index = self._local_bm25()
-        if index.token == self.version():
+        self._seen_version = self.version()
+        if index.token == self._seen_version:
             return index
         if not connect.serving():
             self.refresh_lexical(wait=True)
@@ -263,10 +270,10 @@ class Archive:
     # ---- writing ----------------------------------------------------------------------------------------------
 
     def put(self, batch: list[tuple[Article, list[Chunk], bytes]], old: dict[str, dict]) -> dict[str, dict]:
-        """Store articles with their chunks: chunks first, then each article's record as its commit, then the
-        version. Upserts keyed by id, so a batch written twice (a re-run after a crash) is stored once.
-        `old`: the records these articles replace, if any (their chunk counts and duplicates). Returns the records
-        written, by article id."""
+        """Store articles with their chunks: the chunks (keyed by content: new ids for a new version), then each
+        article's record as their commit, then the version token moves, then the old version's chunks go.
+        A reader sees the old version or the new one, whole; a batch written twice (a re-run after a crash) is
+        stored once. `old`: the records these articles replace, if any. Returns the records written."""
         if not batch:
             return {}
         embedder = self.embedder
@@ -276,21 +283,23 @@ class Archive:
             texts = [c.text for _, c in part]
             self.parts.chunks.upsert(ids=[c.id for _, c in part], embeddings=embedder.embed_documents(texts),
                                      documents=texts, metadatas=[chunk_record(a, c) for a, c in part])
-        surplus = [cid for a, chunks, _ in batch if a.id in old
-                   for cid in set(chunk_ids(a.id, old[a.id])) - {c.id for c in chunks}]
-        self.delete_chunks(surplus)
         with_comments = [a for a, _, _ in batch if a.comments]
         if with_comments:
             self.parts.comments.upsert(ids=[a.id for a in with_comments], embeddings=[NO_VECTOR] * len(with_comments),
                                        documents=[a.comments for a in with_comments])
-        dropped = [a.id for a, _, _ in batch if not a.comments and old.get(a.id, {}).get("comments")]
-        if dropped:
-            self.parts.comments.delete(ids=dropped)
         now = time.time()
         records = {a.id: article_record(a, c, m, _also(old.get(a.id)), now) for a, c, m in batch}
         self.parts.articles.upsert(ids=list(records), embeddings=[NO_VECTOR] * len(records),
                                    documents=[a.text for a, _, _ in batch], metadatas=list(records.values()))
-        self.bump()
+        self.bump()  # readers whose BM25 predates this write now also search what was written since
+        replaced = [cid for a, chunks, _ in batch if a.id in old
+                    for cid in set(chunk_ids(a.id, old[a.id])) - {c.id for c in chunks}]
+        dropped = [a.id for a, _, _ in batch if not a.comments and old.get(a.id, {}).get("comments")]
+        if replaced or dropped:
+            self.delete_chunks(replaced)
+            if dropped:
+                self.parts.comments.delete(ids=dropped)
+            self.bump()
         return records
 
     def add_alias(self, canonical_id: str, duplicate: Article) -> bool:

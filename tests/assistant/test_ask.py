@@ -29,11 +29,11 @@ def test_answer_cites_the_seed_excerpt(assistant):
     assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
     first = answer.citations[0]
     assert "[1]" in answer.answer and "Ahmed Abdel Hadi" in first.excerpt
-    stored = assistant.archive.docstore.get(first.article_id)
+    stored = assistant.archive.article(first.article_id)
     assert stored.text[first.char_start : first.char_end] == first.excerpt
     assert "Ahmed Abdel Hadi" in stored.text[first.highlight_start : first.highlight_end]
     for c in answer.citations:  # every sentence the answer takes from an excerpt is marked on its card
-        text = assistant.archive.docstore.get(c.article_id).text
+        text = assistant.archive.article(c.article_id).text
         assert c.highlights[0] == (c.highlight_start, c.highlight_end)
         assert all(f"{text[a:b]} [{c.n}]" in answer.answer for a, b in c.highlights)
     assert sum(len(c.highlights) for c in answer.citations) == answer.answer.count(" [")

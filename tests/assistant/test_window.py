@@ -48,7 +48,7 @@ def test_the_answer_after_the_matching_chunk_is_handed_on(archive):
     assert "ferry terminal" in match.text and "Marta Quintela" not in match.text  # the chunk alone misses it
 
     passage = HybridRetriever(archive=archive, passage_chars=190).passages(QUESTION, k=1)[0]
-    text = archive.docstore.section_text(passage.article_id, passage.section)
+    text = archive.section_texts([(passage.article_id, passage.section)])[(passage.article_id, passage.section)]
     assert "ferry terminal" in passage.text and "Marta Quintela" in passage.text
     assert passage.text == text[passage.char_start : passage.char_end]  # offsets still point into the article
     assert 190 <= len(passage.text) < 400 and FILLER[0] not in passage.text  # whole sentences, near the match

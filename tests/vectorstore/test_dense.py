@@ -26,7 +26,7 @@ STORIES = [  # (date, source, text): short, so the test embeds little
 
 def exact(archive, vector: list[float], k: int, where: dict | None) -> list[str]:
     """The k nearest chunks under `where` by brute force over the vectors Chroma holds."""
-    got = archive.vectors.vectors.get(where=where, include=["embeddings"])
+    got = archive.parts.chunks.get(where=where, include=["embeddings"])
     if not got["ids"]:
         return []
     similarity = np.asarray(got["embeddings"]) @ np.asarray(vector)
@@ -37,7 +37,7 @@ def test_filtered_nearest_matches_exact_search(archive, tmp_path, monkeypatch):
     for i, (day, source, text) in enumerate(STORIES):
         (tmp_path / f"{i}.md").write_text(f"---\ndate: {day}\nsource: {source}\n---\n# Story {i}\n\n{text}\n")
     Ingestor(archive).run([tmp_path / f"{i}.md" for i in range(len(STORIES))], progress=False)
-    vector, lexical = archive.embedder.embed_query(QUERY), archive.lexical
+    vector, lexical = archive.embedder.embed_query(QUERY), archive.bm25
     since = Filters(since=date(2022, 10, 4))
     assert 0 < since.mask(lexical).sum() < len(lexical.rows)
     for cost in (0, 10**9):  # always over-fetch and keep the allowed; always search among the allowed ids
@@ -45,10 +45,10 @@ def test_filtered_nearest_matches_exact_search(archive, tmp_path, monkeypatch):
         for filters in (Filters(), since, Filters(sources=("Daily",)), Filters(sources=("no such source",))):
             for k in (1, 3, 20):
                 where = filters.where()
-                got = nearest_allowed(archive.vectors, lexical, vector, k, filters.mask(lexical), where)
+                got = nearest_allowed(archive.parts.chunks, lexical, vector, k, filters.mask(lexical), where)
                 assert [cid for cid, _ in got] == exact(archive, vector, k, where), (cost, filters, k)
 
     missing = lexical.rows[0]  # a chunk BM25 allows but Chroma lost: the id list fails, Chroma filters itself
-    archive.vectors.delete([missing])
-    got = nearest_allowed(archive.vectors, lexical, vector, 5, since.mask(lexical), since.where())
+    archive.delete_chunks([missing])
+    got = nearest_allowed(archive.parts.chunks, lexical, vector, 5, since.mask(lexical), since.where())
     assert [cid for cid, _ in got] == exact(archive, vector, 5, since.where()) and missing not in dict(got)

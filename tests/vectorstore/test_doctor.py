@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import SEED, realtimeqa_subset
+from conftest import SEED, by_path, consistent
 
 from assistant import Assistant
 from assistant.cli import main
+from vectorstore import connect
 from vectorstore.article import Article, Chunk
+from vectorstore.chroma import NO_VECTOR, chunk_ids, chunk_record
 from vectorstore.doctor import check, fix
 from vectorstore.ingest import Ingestor
 from vectorstore.settings import Settings
@@ -35,31 +37,27 @@ def short_news(path: Path) -> Path:
     return path
 
 
-def stray_vector(archive: Archive) -> str:
-    """Write a vector whose chunk no docstore row knows; returns its id."""
+def stray_chunk(archive: Archive, written: float = 0.0) -> str:
+    """A chunk of an article that was never committed (as a writer that died before its commit leaves it)."""
     article = Article("A stray passage about tram timetables in Lisbon.", url="https://example.org/stray")
     chunk = Chunk(article.id, "body", 0, 0, len(article.text), article.text)
-    archive.vectors.add([(article, chunk)])
+    meta = {**chunk_record(article, chunk), "written": written}
+    archive.parts.chunks.upsert(ids=[chunk.id], embeddings=archive.embedder.embed_documents([chunk.text]),
+                                documents=[chunk.text], metadatas=[meta])
     return chunk.id
 
 
-def agree(archive: Archive) -> set[str]:
-    """Docstore, Chroma and BM25 hold the same chunks, read afresh from disk; returns them."""
-    fresh = Archive(archive.settings, archive.embedder)
-    ids = fresh.docstore.all_chunk_ids()
-    assert fresh.vectors.ids() == ids
-    assert set(fresh.lexical.ids) == ids and len(fresh.lexical.ids) == len(ids)
-    return ids
-
-
 def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
-    Ingestor(archive).run([SEED, realtimeqa_subset(tmp_path / "news.jsonl", 1)], progress=False)
-    healthy_ids = agree(archive)
-    (seed_id,) = archive.docstore.ids_by_path()[str(SEED)]
-    seed_chunks = archive.docstore.chunk_ids(seed_id)
-    archive.vectors.delete(seed_chunks)
-    orphan = stray_vector(archive)
-    shutil.rmtree(archive.folder / "bm25")
+    Ingestor(archive).run([SEED, short_news(tmp_path / "news.jsonl")], progress=False)
+    healthy_ids = consistent(archive)
+    (seed_id,) = by_path(archive)[str(SEED)]
+    seed_chunks = chunk_ids(seed_id, dict(archive.records())[seed_id])
+    archive.delete_chunks(seed_chunks[:2])  # chunks lost from a committed article
+    orphan = stray_chunk(archive)
+    gone = Article("An article deleted by hand.", url="https://example.org/gone")
+    archive.parts.aliases.upsert(ids=["dup"], embeddings=[NO_VECTOR], metadatas=[{"article_id": gone.id, "path": ""}])
+    archive.parts.comments.upsert(ids=[gone.id], embeddings=[NO_VECTOR], documents=["A comment left behind."])
+    archive.bump()
 
     monkeypatch.setenv("ARCHIVE_CHAT_COLLECTION", archive.settings.collection)
     args = ["doctor", "--store", str(archive.folder)]
@@ -68,85 +66,88 @@ def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
     found = run(main, [*args, "--json"])
     assert found.exit_code == 1, found.output
     before = json.loads(found.output)["before"]
-    assert before["problems"] == {"orphan_vectors": 1, "missing_vectors": len(seed_chunks), "stale_vectors": 0,
-                                  "chunks_without_article": 0, "articles_without_chunks": 0,
-                                  "dangling_aliases": 0, "interrupted_writes": 0}
-    assert before["examples"]["orphan_vectors"] == [orphan] and before["bm25"] == "missing"
+    assert before["problems"] == {"uncommitted_chunks": 1, "articles_missing_chunks": 1, "dangling_aliases": 1,
+                                  "orphan_comments": 1}
+    assert before["examples"]["uncommitted_chunks"] == [orphan]
+    assert before["examples"]["articles_missing_chunks"] == [seed_id]
+    assert before["bm25"] == "out of date"  # it holds the stray chunk and lacks the lost ones
     assert not json.loads(found.output)["healthy"]
 
     fixed = run(main, [*args, "--fix"])
     assert fixed.exit_code == 0, fixed.output
-    assert f"fixed: re-embedded {len(seed_chunks)} docstore chunks" in fixed.output
-    assert "dropped 1 vectors" in fixed.output and f"rebuilt BM25 over {len(healthy_ids)} chunks" in fixed.output
+    assert "fixed: dropped 1 chunks of no committed article" in fixed.output
+    assert "re-cut and re-embedded 1 articles" in fixed.output
+    assert f"rebuilt BM25 over {len(healthy_ids)} chunks" in fixed.output
     assert fixed.output.rstrip().endswith("healthy")
 
     again = run(main, [*args, "--json"])
     assert again.exit_code == 0 and json.loads(again.output)["before"]["healthy"]
-    assert agree(archive) == healthy_ids
+    assert consistent(archive) == healthy_ids
 
-    answer = Assistant(Archive(archive.settings, archive.embedder)).ask(HAMAS)
+    answer = Assistant(archive).ask(HAMAS)
     assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
     assert answer.citations[0].article_id == seed_id
 
 
-def test_fix_mends_the_docstore_itself_and_stale_vectors(tmp_path, embedder):
+def test_recent_uncommitted_chunks_are_left_for_the_ingest_writing_them(tmp_path, embedder):
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
-    healthy_ids = agree(archive)
-    first, second, third, _ = sorted(i for ids in archive.docstore.ids_by_path().values() for i in ids)
-    docstore = archive.docstore
-    lost = {c: docstore.chunk(c)[4] for c in docstore.chunk_ids(first)}
-    docstore.delete_chunks(lost)  # an article left without chunks (its vectors become orphans)
-    stale = docstore.chunk_ids(second)[0]
-    archive.vectors.vectors.add_texts(["Text this chunk never held."], [{"article_id": second}], ids=[stale])
-    interrupted = docstore.chunk_ids(third)[0]
-    docstore.mark_inflight([interrupted])  # a writer died after deleting this vector
-    archive.vectors.delete([interrupted])
-    with sqlite3.connect(archive.folder / "docstore.sqlite3") as db:  # foreign keys off, as a careless tool would
-        db.execute("INSERT INTO chunks VALUES ('ghost:body:0', 'ghost', 'body', 0, 0, 5, 'ghost')")
-        db.execute("INSERT INTO aliases VALUES ('dup', 'gone', 'elsewhere.jsonl')")
-
+    young = stray_chunk(archive, written=time.time())
     report = check(archive)
-    assert report.articles_without_chunks == [first]
-    assert set(report.orphan_vectors) == set(lost)
-    assert report.stale_vectors == [stale]
-    assert report.interrupted_writes == [interrupted] and report.missing_vectors == [interrupted]
-    assert report.chunks_without_article == ["ghost:body:0"] and report.dangling_aliases == ["dup"]
-    assert report.bm25 == "out of date" and not report.healthy
-
-    done = fix(archive, report)
-    assert (done.rechunked_articles, done.dropped_chunks, done.dropped_aliases) == (1, 1, 1)
-    assert done.reembedded == len(lost) + 2 and done.bm25_rebuilt == len(healthy_ids)
-    assert check(archive).healthy
-    assert agree(archive) == healthy_ids
-    assert {c: docstore.chunk(c)[4] for c in docstore.chunk_ids(first)} == lost
-    assert archive.vectors.vectors.get(ids=[stale])["documents"] == [docstore.chunk(stale)[4]]
+    assert report.in_flight == [young] and report.uncommitted_chunks == [] and "left for the ingest" in \
+        "\n".join(report.lines())
+    fix(archive, check(archive, grace=0))
+    assert check(archive, grace=0).healthy and young not in consistent(archive)
 
 
-def test_ingest_finishes_what_a_dead_writer_left_journaled(tmp_path, embedder):
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
-    Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
-    healthy_ids = agree(archive)
-    kept = sorted(healthy_ids)[0]
-    orphan = stray_vector(archive)
-    archive.docstore.mark_inflight([kept, orphan])  # as a writer killed between Chroma and the docstore leaves it
-    archive.vectors.delete([kept])
-    archive.mark_lexical_stale()
-
-    summary = Ingestor(archive).run([], progress=False)  # reads no file: only the journal can say what to mend
-    assert summary.added == 0
-    assert agree(archive) == healthy_ids
-    assert archive.docstore.inflight() == [] and check(archive).healthy
-
-
-def test_an_index_from_before_stemming_is_out_of_date_and_fix_rebuilds_it(tmp_path, embedder):
+def test_an_index_from_before_stemming_is_rebuilt(tmp_path, embedder):
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
     (archive.folder / "bm25" / "tokenizer.json").unlink()
-    report = check(archive)
-    assert report.bm25 == "out of date" and not report.healthy
-    fix(archive, report)
-    assert check(archive).healthy and Archive(archive.settings, embedder).lexical.stemmer is not None
-    empty = Archive(Settings(store=tmp_path / "empty"), embedder)  # an index of nothing has no stemmer to record
-    empty.refresh_lexical(force=True)
-    assert check(empty).bm25 == "ok"
+    (archive.folder / "bm25" / "version.json").unlink()  # as built before indexes recorded the store version
+    assert check(archive).healthy  # brought up to date as any reader would
+    assert Archive(archive.settings, embedder).bm25.stemmer is not None
+
+
+def test_a_store_from_before_chroma_held_articles_is_moved_once(tmp_path, embedder):
+    """An older store (SQLite docstore beside its vectors) is upgraded in place when first opened: same answers."""
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive).run([SEED, short_news(tmp_path / "news.jsonl")], progress=False)
+    healthy_ids = consistent(archive)
+    records = dict(archive.records())
+    legacy_sqlite(archive, records)
+    archive.parts.articles.delete(ids=list(records))
+    archive.parts.comments.delete(ids=list(records))
+    connect.release(archive.folder)
+
+    reopened = Archive(archive.settings, embedder)
+    assert reopened.stats()["articles"] == len(records)
+    assert (archive.folder / "docstore.sqlite3.moved").exists() and not (archive.folder / "docstore.sqlite3").exists()
+    assert consistent(reopened) == healthy_ids
+    assert "Ahmed Abdel Hadi" in Assistant(reopened).ask(HAMAS).answer
+
+
+def legacy_sqlite(archive: Archive, records: dict[str, dict]) -> None:
+    """Write the docstore an older archive-chat kept beside the vectors, from what the store holds now."""
+    with sqlite3.connect(archive.folder / "docstore.sqlite3") as db:
+        db.executescript("""
+            CREATE TABLE articles (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT, url TEXT, source TEXT,
+                published TEXT, authors TEXT, path TEXT, line INTEGER, ingested_at REAL, text TEXT, comments TEXT,
+                also TEXT NOT NULL DEFAULT '[]', minhash BLOB);
+            CREATE TABLE chunks (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, section TEXT, idx INTEGER,
+                char_start INTEGER, char_end INTEGER, text TEXT);
+            CREATE TABLE aliases (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, path TEXT);""")
+        for article_id, meta in records.items():
+            stored = archive.article(article_id)
+            db.execute("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                article_id, meta["content_hash"], stored.title, stored.url, stored.source, stored.published,
+                json.dumps(stored.authors), stored.path, meta.get("line"), stored.ingested_at, stored.text,
+                stored.comments, "[]", None))
+        for cid, text, m in archive.chunk_rows(["documents", "metadatas"]):
+            db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", (cid.split("@")[0], m["article_id"], m["section"],
+                                                                    m["index"], m["char_start"], m["char_end"], text))
+    got = archive.parts.chunks.get(include=["embeddings", "documents", "metadatas"])  # keyed as they were then
+    archive.parts.chunks.upsert(ids=[cid.split("@")[0] for cid in got["ids"]], embeddings=got["embeddings"],
+                                documents=got["documents"],
+                                metadatas=[{k: v for k, v in m.items() if k != "version"} for m in got["metadatas"]])
+    archive.parts.chunks.delete(ids=got["ids"])

@@ -12,7 +12,7 @@ from vectorstore import onnx_export
 from vectorstore.article import Article
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
-from vectorstore.embed import Embedder, store_backend
+from vectorstore.embed import Embedder
 from vectorstore.ingest import Ingestor
 from vectorstore.load import load
 from vectorstore.settings import Settings
@@ -93,19 +93,18 @@ def test_onnx_backend_refuses_other_pooling(tmp_path):
     assert Embedder(tmp_path, backend="torch").backend == "torch"
 
 
-def test_store_keeps_the_backend_its_vectors_came_from(tmp_path, embedder):
-    store = tmp_path / "store"
-    assert Archive(Settings(store=store), embedder).embedder is embedder
-    assert store_backend(store, "torch") == "onnx-int8"  # recorded when the store was opened
-    assert Ingestor(Archive(Settings(store=store), embedder)).run([SEED], progress=False).added == 1
-    # Asked later with the other backend configured, the store's own backend embeds the query.
-    assert Archive(Settings(store=store, embed_backend="torch")).embedder.backend == "onnx-int8"
+def test_store_keeps_the_backend_its_vectors_came_from(archive, tmp_path, embedder):
+    """Recorded in Chroma, so a replica on another machine embeds questions as the stored chunks were."""
+    assert archive.embedder is embedder
+    assert Ingestor(archive).run([SEED], progress=False).added == 1
+    # Asked later with the other backend configured (on a server: from a new local folder, as a replica would):
+    # the store's own backend.
+    elsewhere = {"store": tmp_path / "replica"} if archive.url else {}
+    other = archive.settings.model_copy(update={**elsewhere, "embed_backend": "torch"})
+    assert Archive(other).embedder.backend == "onnx-int8"
     # A store built before backends were recorded holds torch vectors.
-    (store / "embedding.json").unlink()
-    assert Archive(Settings(store=store, embed_backend="onnx-int8")).embedder.backend == "torch"
-    (store / "embedding.json").write_text("{")
-    with pytest.raises(ValueError, match="embedding.json: unreadable"):
-        store_backend(store, "torch")
+    archive.parts.state.delete(ids=["embedding"])
+    assert Archive(archive.settings.model_copy(update={"embed_backend": "onnx-int8"})).embedder.backend == "torch"
     # A new store takes the setting.
     assert Archive(Settings(store=tmp_path / "new", embed_backend="torch")).embedder.backend == "torch"
 

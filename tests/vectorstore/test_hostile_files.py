@@ -20,6 +20,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from conftest import by_path, consistent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
@@ -510,8 +511,7 @@ def test_ingest_batch_of_good_and_hostile_files(tmp_path, embedder):
     assert failed == {"records.jsonl:2", "records.jsonl:3", "records.jsonl:4", "records.jsonl:6",
                       "crawl.warc.gz:3", "empty.csv", "binary.txt", "emoji.txt", "nested.html",
                       "big.jsonl:2", "over.jsonl"}, lines
-    titles = {archive.docstore.get(i).title for ids in archive.docstore.ids_by_path().values() for i in ids}
+    titles = {archive.article(i).title for ids in by_path(archive).values() for i in ids}
     assert titles == {"Ferry service", "Museum reopens", "Old Alder", "Railway", "Library", "West Cedar",
                       "long-heading", "Tram"}
-    ids = archive.docstore.all_chunk_ids()
-    assert ids and archive.vectors.ids() == ids and set(archive.lexical.ids) == ids
+    assert consistent(archive)

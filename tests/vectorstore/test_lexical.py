@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import by_path, consistent
+
 from assistant.retrieve import HybridRetriever
 from vectorstore.ingest import Ingestor
+from vectorstore.lexical import LexicalIndex
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
@@ -19,25 +22,26 @@ def test_delete_tombstones_bm25_and_the_next_ingest_compacts(tmp_path, embedder)
         (tmp_path / name).write_text(text)
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([tmp_path / name for name in STORIES], progress=False)
-    (ferry,) = archive.docstore.ids_by_path()[str(tmp_path / "ferry.md")]
+    (ferry,) = by_path(archive)[str(tmp_path / "ferry.md")]
     index_file = archive.folder / "bm25" / "ids.json"
     built = index_file.stat().st_mtime_ns
-    assert [cid for cid, _ in archive.lexical.search("Lisbon ferry crews", 5)]
+    assert [cid for cid, _ in archive.lexical("Lisbon ferry crews", 5)]
 
     assert archive.delete_article(ferry)
-    assert index_file.stat().st_mtime_ns == built  # not re-indexed
-    assert (archive.folder / "bm25" / "deleted.json").exists() and not archive.lexical_stale_marker.exists()
-    assert set(archive.lexical.ids) == archive.docstore.all_chunk_ids()
+    assert index_file.stat().st_mtime_ns == built  # not re-indexed: tombstoned, and current with the store
+    assert (archive.folder / "bm25" / "deleted.json").exists()
+    assert archive.bm25.token == archive.version()
+    assert set(archive.bm25.ids) == consistent(archive)
     for handle in (archive, Archive(Settings(store=tmp_path / "store"), embedder)):  # this process and a new one
-        assert handle.lexical.search("Lisbon ferry crews", 5) == []
-        assert handle.lexical.search("cherry blossom frost", 5)
+        assert handle.lexical("Lisbon ferry crews", 5) == []
+        assert handle.lexical("cherry blossom frost", 5)
         passages = HybridRetriever(archive=handle, k=5).passages("Lisbon ferry strike")
         assert passages and ferry not in {p.article_id for p in passages}
 
     (tmp_path / "bridge.md").write_text("# Bridge\n\nThe Porto bridge closed for repairs on Monday.\n")
     Ingestor(archive).run([tmp_path / "bridge.md"], progress=False)
     assert not (archive.folder / "bm25" / "deleted.json").exists()
-    assert sorted(archive.lexical.rows) == sorted(archive.lexical.ids) == sorted(archive.docstore.all_chunk_ids())
+    assert sorted(archive.bm25.rows) == sorted(archive.bm25.ids) == sorted(consistent(archive))
 
 
 def test_a_handle_sees_what_another_handle_wrote(tmp_path, embedder):
@@ -48,16 +52,16 @@ def test_a_handle_sees_what_another_handle_wrote(tmp_path, embedder):
     writer, reader = Archive(settings, embedder), Archive(settings, embedder)
     Ingestor(writer).run([tmp_path / "orchard.md"], progress=False)
     retriever = HybridRetriever(archive=reader, k=5)
-    assert reader.lexical.search("Lisbon ferry crews", 5) == []
+    assert reader.lexical("Lisbon ferry crews", 5) == []
 
     Ingestor(writer).run([tmp_path / "ferry.md"], progress=False)
-    (ferry,) = writer.docstore.ids_by_path()[str(tmp_path / "ferry.md")]
-    assert reader.lexical.search("Lisbon ferry crews", 5)
+    (ferry,) = by_path(writer)[str(tmp_path / "ferry.md")]
+    assert reader.lexical("Lisbon ferry crews", 5)
     # dense search too is masked by BM25's columns (comments out by default): it must see the new chunks
     assert ferry in {p.article_id for p in retriever.passages("Lisbon ferry strike")}
 
     writer.delete_article(ferry)
-    assert reader.lexical.search("Lisbon ferry crews", 5) == []
+    assert reader.lexical("Lisbon ferry crews", 5) == []
 
 
 def test_bm25_matches_word_forms_and_reads_an_older_index(tmp_path, embedder):
@@ -65,6 +69,6 @@ def test_bm25_matches_word_forms_and_reads_an_older_index(tmp_path, embedder):
     (tmp_path / "ferry.md").write_text("# Ferry\n\nThe Lisbon ferry crews announced strikes over pay.\n")
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([tmp_path / "ferry.md"], progress=False)
-    assert archive.lexical.search("Which crew went on strike?", 5)  # no word in common until stemmed
+    assert archive.lexical("Which crew went on strike?", 5)  # no word in common until stemmed
     (archive.folder / "bm25" / "tokenizer.json").unlink()  # an index from before stemming: query it as built
-    assert Archive(Settings(store=tmp_path / "store"), embedder).lexical.stemmer is None
+    assert LexicalIndex(archive.folder / "bm25").stemmer is None
