@@ -116,6 +116,7 @@ class Session:
         """The conversation as a Markdown ("md") or JSON ("json") file, in a folder of its own."""
         if not turns:
             raise ValueError("Nothing to export yet: ask a question first.")
+        self.exports.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(dir=self.exports))  # two sessions never share a file
         path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
         body = markdown.to_markdown(turns) if kind == "md" else json.dumps([t.to_json() for t in turns],

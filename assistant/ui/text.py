@@ -71,7 +71,7 @@ def snippet(text: str, spans: list[tuple[int, int]], offset: int = 0, chars: int
     lo, hi = (min(a for a, _ in inside), max(b for _, b in inside)) if inside else (0, 0)
     spare = max(0, chars - (hi - lo))
     start, end = max(0, lo - spare // 2), min(len(text), hi + spare - spare // 2)
-    if start > 0 and (cut := text.rfind(" ", start, lo + 1)) >= 0:
+    if start > 0 and (cut := text.find(" ", start, lo)) >= 0:
         start = cut + 1
     if end < len(text) and (cut := text.find(" ", max(end, hi))) >= 0:
         end = cut
