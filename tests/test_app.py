@@ -308,3 +308,226 @@ def test_delete_removes_an_article(tmp_path, embedder):
         client.predict(row["id"], api_name="/delete")
         assert "Ferry strike" not in str(client.predict("", [], "", "", api_name="/browse"))
     assert archive.article(row["id"]) is None and archive.stats()["articles"] == 0
+
+
+# --- a real browser ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _browser(url: str) -> Iterator[tuple[object, list[str], list[str]]]:
+    """A headless Debian chromium on the app: (page, dialogs opened, requests to anywhere but the app)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    elsewhere: list[str] = []
+
+    def route(route) -> None:  # fonts and the like from the internet: not reachable, not waited for
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.route("**/*", route)
+            page.goto(url)
+            yield page, dialogs, elsewhere
+        finally:
+            browser.close()
+
+
+def _ask(page, question: str, turns: int = 1) -> None:
+    box = page.locator("#question textarea")
+    box.wait_for(timeout=30_000)
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('#chat .turn .turn-tools').length >= {turns}",
+                           timeout=60_000)
+
+
+def _value(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id} textarea, #{elem_id} input").first.input_value()
+
+
+# Is the element on screen: inside the window and inside every scrolling box around it?
+_IN_VIEW = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (r.height === 0 || r.top < 0 || r.bottom > innerHeight) return false;
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const s = getComputedStyle(p);
+    if (!/(auto|scroll)/.test(s.overflowY)) continue;
+    const b = p.getBoundingClientRect();
+    if (r.top < b.top - 1 || r.bottom > b.bottom + 1) return false;
+  }
+  return true;
+}"""
+
+
+@pytest.fixture(scope="module")
+def dated_url(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("dated-app")
+    archive = Archive(Settings(store=folder / "store"), embedder)
+    Ingestor(archive, report=lambda line: None).run([dated.write(folder / "news.jsonl")], progress=False)
+    with _serving(archive, ShortAssistant) as url:
+        yield url, archive
+
+
+@pytest.mark.browser
+def test_browser_answer_first_and_a_click_on_1_opens_the_article_at_the_highlight(dated_url):
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        _ask(page, "Who opened the Varnholm bridge in May 2022?")
+        short = page.locator("#chat .turn .short-answer strong").first
+        assert short.is_visible() and "Ilse Varga" in short.inner_text()
+        assert int(short.evaluate("e => getComputedStyle(e).fontWeight")) >= 600
+        assert page.locator("#chat .turn svg.chart .bar").count() >= 1  # the chart beside the answer
+        page.locator("#chat button.cite", has_text="[1]").first.click()
+        mark = page.locator("#article mark#cited")
+        mark.wait_for(timeout=20_000)
+        page.wait_for_function(f"({_IN_VIEW})(document.querySelector('#article mark#cited'))", timeout=10_000)
+        assert "Mayor opens the Varnholm bridge" in page.locator("#article h3").inner_text()
+        assert "Ilse Varga" in page.locator("#article").locator("mark").all_inner_texts()[0] + page.locator(
+            "#article mark").last.inner_text()
+        assert "current" in page.locator("#sources #source-1").get_attribute("class")
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "screenshot.png"))
+    assert not dialogs
+
+
+@pytest.mark.browser
+def test_browser_chart_range_sets_the_dates_and_any_answer_is_rated(dated_url):
+    url, archive = dated_url
+    path = archive.folder / "feedback.jsonl"
+    path.unlink(missing_ok=True)
+    with _browser(url) as (page, dialogs, _):
+        _ask(page, "What happened to the Varnholm bridge?")
+        bars = page.locator("#chat .turn svg.chart .bar")
+        labels = [bars.nth(i).get_attribute("data-label") for i in range(bars.count())]
+        assert labels[0] == "2021-09" and labels[-1] == "2022-08" and len(labels) == 12  # by month, gaps included
+        assert page.locator("#chat svg.chart rect.cited").count() >= 1  # the cited ones marked
+        bars.nth(labels.index("2022-03")).click()
+        assert (_value(page, "chat-since"), _value(page, "chat-until")) == ("2022-03-01", "2022-03-31")
+        first, last = (bars.nth(labels.index(m)).bounding_box() for m in ("2021-10", "2021-12"))
+        page.mouse.move(first["x"] + first["width"] / 2, first["y"] + first["height"] - 2)
+        page.mouse.down()
+        page.mouse.move(last["x"] + last["width"] / 2, last["y"] + last["height"] - 2, steps=5)
+        page.mouse.up()
+        assert (_value(page, "chat-since"), _value(page, "chat-until")) == ("2021-10-01", "2021-12-31")
+        _ask(page, "What happened to the Varnholm bridge?", turns=2)
+        second = page.locator("#chat .turn").nth(1)
+        spans = [(b.get_attribute("data-since"), b.get_attribute("data-until"))
+                 for b in second.locator("svg.chart .bar").all()]
+        assert spans and spans[0][1] >= "2021-10-01" and spans[-1][0] <= "2021-12-31", spans  # searched in the range
+        dates = [d.strip() for d in page.locator("#sources .source-meta").all_text_contents()]
+        assert dates and all("2021-10-01" <= d.split(" · ")[1] <= "2021-12-31" for d in dates), dates
+        page.locator("#chat .turn").nth(0).locator("button.rate[data-rate='down']").click()
+        page.wait_for_function("document.querySelector('#note textarea').value === ''", timeout=10_000)
+        page.wait_for_timeout(500)
+    assert not dialogs
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert line["rating"] == "down" and line["question"] == "What happened to the Varnholm bridge?"
+
+
+@pytest.mark.browser
+def test_browser_archive_tab_charts_browses_and_deletes_after_confirming(tmp_path, embedder):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive, report=lambda line: None).run([dated.write(tmp_path / "news.jsonl")], progress=False)
+    with _serving(archive) as url, _browser(url) as (page, dialogs, _):
+        page.get_by_role("tab", name="Archive").click()
+        page.wait_for_selector("#stats svg.chart .bar", timeout=30_000)
+        assert "11 articles" in page.locator("#stats").inner_text()
+        assert "published 2021-09-14 to 2022-08-30" in page.locator("#stats").inner_text()
+        assert page.locator("#stats .by-source tr").all_inner_texts()[0].split("\t")[0] == "Varnholm gazette"
+        page.screenshot(path=str(DOCS / "archive.png"))
+        page.locator("#stats svg.chart .bar[data-label='2022-05']").click()
+        page.wait_for_function("document.querySelector('#articles').innerText.includes('Crowds cross')")
+        page.wait_for_function("!document.querySelector('#articles').innerText.includes('Frost halts')")
+        page.locator("#articles").get_by_text("Crowds cross the new Varnholm bridge").last.click()
+        page.wait_for_selector("#shown article", timeout=20_000)
+        page.locator("#delete").click()
+        page.wait_for_selector("#confirm-text .confirm", timeout=10_000)
+        assert archive.stats()["articles"] == 11  # nothing goes before the confirmation
+        assert "Crowds cross the new Varnholm bridge" in page.locator("#confirm-text").inner_text()
+        page.locator("#confirm-delete").click()
+        page.wait_for_function("!document.querySelector('#articles').innerText.includes('Crowds cross')",
+                               timeout=20_000)
+    assert not dialogs and archive.stats()["articles"] == 10
+
+
+# What a page must not hold once hostile articles are on screen: anything that runs code or loads from elsewhere,
+# anywhere on the page, and in the parts that show the archive no image at all and only links of ours.
+_LIVE_DOM = """() => {
+  const archive = '#chat, #sources, #article, #articles, #shown, #stats';
+  const scheme = /^\\s*(javascript|vbscript|data):/i;
+  return {
+    pwned: window.__pwned === undefined ? null : String(window.__pwned),
+    scriptUrls: [...document.querySelectorAll('[href],[src],[action],[formaction]')]
+      .flatMap(e => ['href', 'src', 'action', 'formaction'].map(a => e.getAttribute(a) || ''))
+      .filter(v => /^\\s*(javascript|vbscript):/i.test(v) || /evil|pwned/i.test(v)),
+    handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name))
+      .filter(n => /^on/i.test(n)),
+    payloadNodes: [...document.querySelectorAll('script, iframe, object, embed, svg:not(.chart)')]
+      .filter(e => e.outerHTML.includes('pwned')).length,
+    images: document.querySelectorAll(archive.split(', ').map(s => s + ' img').join(', ')).length,
+    links: [...document.querySelectorAll(archive.split(', ').map(s => s + ' a').join(', '))]
+      .map(a => a.getAttribute('href') || '').filter(h => scheme.test(h) || !/^https:\\/\\//.test(h)),
+  };
+}"""
+
+
+@pytest.mark.browser
+def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
+    """Issue 7: script, event handlers, javascript:/data: URLs, Markdown links and template syntax in titles, text,
+    sources and URLs, shown in the answer, its chart, the cards, the article and the Archive tab."""
+    records = [
+        {"title": f"Pwnfest {HOSTILE}", "url": "javascript:window.__pwned='url'", "date": "2021-05-01",
+         "source": "<img src=x onerror=\"window.__pwned='source'\">",
+         "text": f"The Pwnfest harvest fair in Quillby was opened by mayor Odile Fenn {HOSTILE} on 1 May 2021.\n\n"
+                 f"More than 900 people came to the Pwnfest fair in Quillby, organisers said {HOSTILE}."},
+        {"title": "[Quillby ferry](javascript:alert('md-title')) ![x](http://evil.example/t.png)",
+         "url": "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "source": "[s](javascript:alert(2))",
+         "date": "2021-05-02",
+         "text": f"The Quillby ferry to the Pwnfest fair was run by captain Arno Weil {HOSTILE}."},
+        {"title": "Quillby market", "url": "https://example.org/q\" onmouseover=\"window.__pwned='attr'",
+         "source": "example.org", "date": "2021-05-03",
+         "text": f"The Quillby market next to the Pwnfest harvest fair sold apples {HOSTILE}."},
+    ]
+    (tmp_path / "hostile.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    assert Ingestor(archive, report=lambda line: None).run([tmp_path / "hostile.jsonl"], progress=False).added == 3
+    with _serving(archive, ShortAssistant) as url, _browser(url) as (page, dialogs, elsewhere):
+        _ask(page, "Who opened the Pwnfest harvest fair in Quillby?")
+        page.wait_for_selector("#sources .source-card", timeout=60_000)
+        chat, cards = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
+        tooltips = "\n".join(page.locator("#chat svg.chart title").all_text_contents())
+        page.locator("#sources .related-item summary").first.click()
+        related = page.locator("#sources").inner_text()
+        page.locator("#sources .open-article").first.click()
+        page.wait_for_selector("#article mark#cited", timeout=20_000)
+        article = page.locator("#article").inner_text()
+        page.get_by_role("tab", name="Archive").click()
+        page.locator("#articles").get_by_text("Quillby market").last.click()
+        page.wait_for_selector("#shown article", timeout=20_000)
+        table, shown = page.locator("#articles").inner_text(), page.locator("#shown").inner_text()
+        stats = page.locator("#stats").inner_text()
+        page.get_by_role("tab", name="Chat").click()
+        page.wait_for_timeout(500)  # let any image error or load handler have its moment
+        live = page.evaluate(_LIVE_DOM)
+        page.screenshot(path=str(ARTIFACTS / "hostile.png"), full_page=True)
+    assert live == {"pwned": None, "scriptUrls": [], "handlers": [], "payloadNodes": 0, "images": 0, "links": []}
+    assert not dialogs and not [u for u in elsewhere if "evil" in u], (dialogs, elsewhere)
+    literal = ["<script>window.__pwned='script'</script>", "[click](javascript:window.__pwned='md')",
+               "![x](http://evil.example/x.png)", "<img src=x onerror=\"window.__pwned='img'\">",
+               "${window.__pwned='template'}", "{{constructor.constructor('window.__pwned=1')()}}"]
+    for shown_text in (chat, cards, article, shown, tooltips):  # the payload is there, as text a reader can see
+        assert all(p in shown_text for p in literal), shown_text
+    assert "Odile Fenn" in chat and "[Quillby ferry](javascript:alert('md-title'))" in related + table
+    assert "<img src=x onerror=\"window.__pwned='source'\">" in stats and "onmouseover" in shown

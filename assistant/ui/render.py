@@ -63,7 +63,7 @@ def tooltip(bar: timeline.Bucket, unit: str) -> str:
 def _geometry(bars: list[timeline.Bucket], extra: dict, width: int = 260, height: int = 80) -> dict:
     """Pixel positions for the bars: equal widths across `width`, heights scaled to the tallest."""
     top = max(b.total for b in bars) or 1
-    step = width / len(bars)
+    step = min(width / len(bars), 28)  # a few bars stay bars, not blocks
     shapes = [{"bar": b, "x": round(i * step, 2), "w": round(max(step - 1, 1), 2), "tip": tooltip(b, extra["unit"]),
                "h": round(height * b.total / top, 2), "hc": round(height * b.cited / top, 2)}
               for i, b in enumerate(bars)]
