@@ -34,6 +34,7 @@ class Answer:
     invalid_markers: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
     timeline: list[dict] = field(default_factory=list)
+    short_answer: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -41,7 +42,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations], "related": [c.to_json() for c in self.related],
             "filters_applied": self.filters_applied, "retrieval_query": self.retrieval_query,
             "invalid_markers": self.invalid_markers, "timings_ms": self.timings_ms,
-            "timeline": self.timeline,
+            "timeline": self.timeline, "short_answer": self.short_answer,
         }
 
 

@@ -206,13 +206,33 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
         click.echo(f"[{c.n}] {label}{c.title or c.url} — {c.source or '?'}, {c.published or 'undated'} {c.url}")
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.pass_context
-def serve(ctx: click.Context) -> None:
-    """Start the chat UI (same options as `python app.py`: --store, --port, --host, --auth)."""
+def _setting(name: str) -> dict:
+    """An option's default and help from its setting, so the two never drift apart; its env var is shown."""
+    field = Settings.model_fields[name]
+    return {"default": field.default, "help": field.description, "envvar": f"ARCHIVE_CHAT_{name.upper()}",
+            "show_envvar": True, "show_default": field.default is not None}
+
+
+def _auth(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, _, password = value.partition(":")
+    if not user or not password:
+        raise click.BadParameter("must be USER:PASS", ctx, param)
+    return user, password
+
+
+@main.command()
+@_store
+@click.option("--host", **_setting("host"))
+@click.option("--port", type=int, **_setting("port"))
+@click.option("--auth", callback=_auth, metavar="USER:PASS", **_setting("auth"))
+@user_errors
+def serve(store: Path | None, host: str, port: int, auth: tuple[str, str] | None) -> None:
+    """Start the chat UI in the browser (an empty store first gets the sample archive)."""
     import app
 
-    app.main(ctx.args)
+    app.serve(settings_from(store=store, host=host, port=port), auth)
 
 
 @main.command("eval")

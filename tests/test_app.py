@@ -1,4 +1,5 @@
-"""The web app: render.py's escaping, the real Gradio app through gradio_client, and a real headless browser."""
+"""The web app: the real Gradio app over HTTP (gradio_client and its REST API), the serve command, and a real
+headless browser on a small dated archive."""
 
 from __future__ import annotations
 
@@ -13,15 +14,19 @@ for _name, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"
                       "DO_NOT_TRACK": "1"}.items():
     os.environ[_name] = _value
 
+import dated  # noqa: E402
 import gradio as gr  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-from conftest import by_path, free_port  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from conftest import free_port  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 import app  # noqa: E402
-from assistant import Assistant, render, uploads  # noqa: E402
-from assistant.answer import NO_ANSWER  # noqa: E402
+from assistant import Answer, Assistant, uploads  # noqa: E402
+from assistant.cli import main as cli  # noqa: E402
+from assistant.ui import blocks  # noqa: E402
+from assistant.ui.progress import articles_read  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
@@ -29,19 +34,35 @@ from vectorstore.store import Archive  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SEED_QUESTION = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 CHROMIUM = Path("/usr/bin/chromium")
-XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)"]
+DOCS = ROOT / "docs"
+ARTIFACTS = ROOT / "test-artifacts"
 HOSTILE = ("<script>window.__pwned='script'</script> <img src=x onerror=\"window.__pwned='img'\"> "
            "[click](javascript:window.__pwned='md') ![x](http://evil.example/x.png) "
            "<a href=\"javascript:alert('a')\">link</a> <svg onload=\"window.__pwned='svg'\"></svg> "
-           "<iframe src=\"data:text/html,<script>parent.__pwned='iframe'</script>\"></iframe>")
+           "<iframe src=\"data:text/html,<script>parent.__pwned='iframe'</script>\"></iframe> "
+           "${window.__pwned='template'} {{constructor.constructor('window.__pwned=1')()}}")
+API_NAMES = {"respond", "new_chat", "any_date", "open_source", "rate", "export_markdown", "export_json", "ingest",
+             "browse", "show_article", "ask_delete", "cancel_delete", "delete", "browse_after_delete", "refresh",
+             "chat_sources", "ask", "stats"}
+
+
+class ShortAssistant(Assistant):
+    """The real assistant; until the answerers give short answers, the first cited sentence stands in for one."""
+
+    def stream(self, *args, **kwargs) -> Iterator[str | Answer]:
+        for piece in super().stream(*args, **kwargs):
+            if isinstance(piece, Answer) and piece.short_answer is None and piece.citations:
+                c = piece.citations[0]
+                piece.short_answer = c.excerpt[c.highlight_start - c.char_start:c.highlight_end - c.char_start]
+            yield piece
 
 
 @contextmanager
-def _serving(archive: Archive) -> Iterator[str]:
-    """The app on a free loopback port, launched the way `main` launches it; yields its URL."""
-    demo = app.build_app(Assistant(archive))
+def _serving(archive: Archive, assistant: type[Assistant] = Assistant) -> Iterator[str]:
+    """The app on a free loopback port, launched the way `serve` launches it; yields its URL."""
+    demo = blocks.build_app(assistant(archive))
     port = free_port()
-    app.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    blocks.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -52,98 +73,10 @@ def _client(url: str) -> Client:
     return Client(url, verbose=False, download_files=False)
 
 
-def _citation(n: int = 1, **fields) -> dict:
-    excerpt = fields.pop("excerpt", "Before. The supporting sentence. After.")
-    base = {"n": n, "article_id": "a1", "title": "A title", "url": "https://example.org/a", "source": "example.org",
-            "published": "2015-01-02", "section": "body", "excerpt": excerpt, "char_start": 100,
-            "char_end": 100 + len(excerpt), "highlight_start": 108, "highlight_end": 132, "score": 0.5}
-    return {**base, **fields}
-
-
-def _answer(**fields) -> dict:
-    base = {"question": "q?", "answer": "The supporting sentence. [1]", "refused": False,
-            "citations": [_citation()], "related": [], "filters_applied": []}
-    return {**base, **fields}
-
-
-class _Article:
-    title, url, source, published, authors = "Title", "https://example.org/a", "example.org", "2015-01-02", []
-    sources = ["example.org"]
-    text = "First sentence. Cited sentence here. Last sentence."
-    comments = ""
-
-
-# --- render.py ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("payload", XSS)
-def test_archive_fields_are_escaped_everywhere(payload):
-    cite = _citation(title=payload, source=payload, url=payload, excerpt=f"Text {payload} more text to mark here.")
-    answer = _answer(answer=f"An answer {payload} [1]", citations=[cite], related=[_citation(2, title=payload)])
-    article = type("Bad", (_Article,), {"title": payload, "url": payload, "text": payload, "sources": [payload]})
-    for out in (render.answer_html(answer), render.sources_html(answer), render.article_html(article, [(0, 5)]),
-                render.sources_html({**answer, "refused": True, "citations": []})):
-        assert "<script" not in out and "<img" not in out
-        assert 'href="javascript' not in out.lower() and "href='javascript" not in out.lower()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in render.sources_html(_answer(citations=[_citation(title=XSS[0])]))
-
-
-def test_only_http_urls_become_links():
-    assert render.link("https://example.org/a?b=1&c=2") == (
-        '<a href="https://example.org/a?b=1&amp;c=2" rel="noopener noreferrer" target="_blank">'
-        "https://example.org/a?b=1&amp;c=2</a>")
-    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<b>x</b>", " javascript:x", "//evil",
-                'https://x.org/" onmouseover="alert(1)', "https://x.org/a b", "https://x.org/<script>"):
-        assert "<a " not in render.link(bad), bad
-    assert '" onmouseover' not in render.link('https://x.org/" onmouseover="alert(1)')
-
-
-def test_markers_become_links_to_their_cards():
-    out = render.answer_html(_answer(answer="One [1] and a stray [7].", citations=[_citation(1)]))
-    assert '<a href="#source-1" class="cite">[1]</a>' in out
-    assert "[7]" in out and "#source-7" not in out
-    panel = render.sources_html(_answer())
-    assert 'id="source-1"' in panel and "<mark>The supporting sentence.</mark>" in panel
-    two = render.sources_html(_answer(citations=[_citation(highlights=[(108, 132), (100, 107)])]))
-    assert "<mark>Before.</mark> <mark>The supporting sentence.</mark>" in two
-    assert 'rel="noopener noreferrer" target="_blank"' in panel
-
-
-def test_refusal_is_shown_as_refusal_with_related_reading():
-    answer = _answer(answer=NO_ANSWER, refused=True, citations=[], related=[_citation(1, title="Nearby story")])
-    assert "The archive has no passage that answers this" in render.answer_html(answer)
-    panel = render.sources_html(answer)
-    assert "The archive has no passage that answers this" in panel
-    assert "Related reading" in panel and "Nearby story" in panel and "<mark>" not in panel
-
-
-def test_article_html_marks_the_cited_passage():
-    out = render.article_html(_Article, [(16, 36)])
-    assert '<mark id="cited">Cited sentence here.</mark>' in out
-    both = render.article_html(_Article, [(37, 51), (0, 15)])  # two sentences of one excerpt: both marked
-    assert '<mark id="cited">First sentence.</mark>' in both and "<mark>Last sentence.</mark>" in both
-    assert render.article_html(None).startswith('<div class="article-missing">')
-
-
-def test_markdown_export_spells_out_citations():
-    md = render.to_markdown([_answer(question="Who?"), _answer(question="Why?", refused=True, citations=[])])
-    assert "## 1. Who?" in md and "[1] A title — example.org, 2015-01-02 <https://example.org/a>" in md
-    assert "> Before. **The supporting sentence.** After." in md and NO_ANSWER in md  # bold as the card marks it
-    related = render.to_markdown([_answer(refused=True, citations=[], related=[_citation()])])
-    assert "> Before. The supporting sentence. After." in related  # related reading supports nothing
-
-
-def test_markdown_export_is_inert_in_a_markdown_viewer():
-    from markdown_it import MarkdownIt
-
-    evil = f"{HOSTILE} [1]"
-    cite = _citation(title=HOSTILE, url="javascript:alert(1)", source=HOSTILE, excerpt=HOSTILE)
-    md = render.to_markdown([_answer(question=evil, answer=evil, citations=[cite]),
-                             _answer(answer="x [1]\n\n[1]: javascript:alert(1)", citations=[_citation()])])
-    page = MarkdownIt("commonmark", {"html": True}).render(md)  # raw HTML allowed: the most trusting viewer
-    assert "<script" not in page and "<img" not in page and "<svg" not in page and "<iframe" not in page
-    assert re.findall(r"<a [^>]*>", page) == ['<a href="https://example.org/a">']  # our one http(s) link
-    assert "&lt;script&gt;" in page and "[click](javascript:" in page
+def _respond(client: Client, question: str, since: str = "", until: str = "") -> tuple[str, str, str]:
+    """One question through the chat's own event: (transcript, evidence panel, article panel)."""
+    _, transcript, panel, article = client.predict(question, since, until, [], False, 5, api_name="/respond")
+    return transcript, panel, article
 
 
 # --- the running app --------------------------------------------------------------------------------------------
@@ -160,29 +93,76 @@ def client(served):
     return _client(served)
 
 
+def test_every_event_and_endpoint_is_named(news_store):
+    names = {d["api_name"] for d in blocks.build_app(Assistant(news_store)).config["dependencies"]}
+    assert names == API_NAMES
+
+
 def test_ask_endpoint_answers_with_citations(client):
     result = client.predict(SEED_QUESTION, json.dumps({"k": 5}), api_name="/ask")
     result = json.loads(result) if isinstance(result, str) else result
     assert "Ahmed Abdel Hadi" in result["answer"] and not result["refused"]
-    assert "Ahmed Abdel Hadi" in result["citations"][0]["excerpt"]
+    assert "Ahmed Abdel Hadi" in result["citations"][0]["excerpt"] and result["timeline"]
 
 
 def test_ask_endpoint_reports_bad_questions(client):
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", "", api_name="/ask")
+    with pytest.raises(Exception, match="JSON object"):
+        client.predict(SEED_QUESTION, "[1]", api_name="/ask")
 
 
 def test_stats_endpoint_counts_articles(client, news_store):
     result = client.predict(api_name="/stats")
     result = json.loads(result) if isinstance(result, str) else result
-    assert result["articles"] == news_store.stats()["articles"] >= 41
+    assert result["articles"] == news_store.stats()["articles"] >= 41 and result["by_month"]
 
 
 def test_chat_shows_errors_as_messages(client):
-    _, chat, *_ = client.predict("", [], "", "", [], False, 5, api_name="/respond")
-    assert "question is empty" in str(chat[-1]["content"])
-    _, chat, *_ = client.predict(SEED_QUESTION, [], "not a date", "", [], False, 5, api_name="/respond")
-    assert "not a date" in str(chat[-1]["content"])
+    assert "question is empty" in _respond(client, "")[0]
+    assert "not a date" in _respond(client, SEED_QUESTION, "not a date")[0]
+
+
+def test_chat_answers_then_opens_the_cited_article(client):
+    transcript, panel, _ = _respond(client, SEED_QUESTION)
+    assert "Ahmed Abdel Hadi" in transcript and 'class="cite" data-turn="0" data-n="1"' in transcript
+    assert 'id="source-1"' in panel and "<mark>" in panel and 'class="open-article"' in panel
+    panel, article = client.predict("0", "1", api_name="/open_source")
+    assert "source-card current" in panel and '<mark id="cited">' in article
+    assert re.search(r"<mark>[^<]*Ahmed Abdel Hadi", article)
+    with pytest.raises(Exception, match="not in this conversation"):
+        client.predict("5", "1", api_name="/open_source")
+
+
+def test_any_answer_is_rated_and_eval_reads_it(served, news_store):
+    from assistant.evaluate import read_questions
+
+    path = news_store.folder / "feedback.jsonl"
+    path.unlink(missing_ok=True)
+    client = _client(served)  # one session: the ratings are of its answers
+    with pytest.raises(Exception, match="Nothing to rate yet"):
+        client.predict("0", "up", "", api_name="/rate")
+    _respond(client, SEED_QUESTION)
+    _respond(client, "Where did the delegation meet?")
+    assert client.predict("0", "up", "  exactly right ", api_name="/rate") == ""  # the note box is cleared
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert line["rating"] == "up" and line["note"] == "exactly right" and line["question"] == SEED_QUESTION
+    assert "Ahmed Abdel Hadi" in line["citations"][0]["excerpt"]
+    client.predict("1", "down", "", api_name="/rate")
+    assert json.loads(path.read_text().splitlines()[-1])["question"] == "Where did the delegation meet?"
+    question, *_ = list(read_questions(path, warn=lambda _: None))
+    assert question.question == SEED_QUESTION and any("Ahmed Abdel Hadi" in a for a in question.answers)
+
+
+def test_exports_hold_the_session_conversation(served):
+    client = _client(served)
+    with pytest.raises(Exception, match="Nothing to export"):
+        client.predict(api_name="/export_json")
+    _respond(client, SEED_QUESTION)
+    exported = client.predict(api_name="/export_json")
+    assert json.loads(Path(exported["value"]["path"]).read_text())[0]["question"] == SEED_QUESTION
+    markdown = client.predict(api_name="/export_markdown")
+    assert "Ahmed Abdel Hadi" in Path(markdown["value"]["path"]).read_text()
 
 
 def test_upload_is_ingested_and_its_html_escaped(tmp_path, embedder):
@@ -201,13 +181,12 @@ def test_upload_is_ingested_and_its_html_escaped(tmp_path, embedder):
         assert report["data"][0][1].startswith("added 1") and "<b>1</b> articles" in stats
         (saved,) = (tmp_path / "store" / "uploads").iterdir()
         assert re.fullmatch(r"[A-Za-z0-9_-]+-[0-9a-f]{12}\.jsonl", saved.name), saved.name
-        _, chat, panel, _ = client.predict("Who opened the Zorblax festival?", [], "", "", [], False, 5,
-                                           api_name="/respond")
-    bubble = str(chat[-1]["content"])
-    assert "Ilse Varga" in bubble and '<a href="#source-1" class="cite">[1]</a>' in bubble
-    for out in (bubble, panel):
+        transcript, panel, _ = _respond(client, "Who opened the Zorblax festival?")
+    assert "Ilse Varga" in transcript and 'data-n="1"' in transcript
+    for out in (transcript, panel, stats):
         assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; Zorblax festival" in panel and "javascript:alert(1)" in panel
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Zorblax festival" in panel
+    assert "&lt;img src=x onerror=alert(1)&gt;" in stats  # the source, per source
 
 
 def test_ingest_reports_each_article_to_the_app(tmp_path, embedder):
@@ -216,11 +195,21 @@ def test_ingest_reports_each_article_to_the_app(tmp_path, embedder):
         for i in range(3)) + "not json\n")
     seen: list[int] = []
     summary = Ingestor(Archive(Settings(store=tmp_path / "store"), embedder), report=lambda line: None).run(
-        [tmp_path / "news.jsonl"], progress=lambda s: seen.append(render.articles_read(s)))
+        [tmp_path / "news.jsonl"], progress=lambda s: seen.append(articles_read(s)))
     assert seen == [1, 2, 3] and summary.added == 3 and summary.failed == 1
 
 
-def test_ingest_streams_a_line_per_file_then_the_summary(tmp_path, embedder):
+def test_cli_ingest_bar_counts_files_against_a_total(tmp_path):
+    news = tmp_path / "news"
+    news.mkdir()
+    for i in range(3):
+        (news / f"flood-{i}.md").write_text(f"# Flood {i}\n\nThe river flooded the town of Ambry{i} in May.\n")
+    result = CliRunner().invoke(cli, ["ingest", str(news), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"ingest: 100%.*\b3/3 \[.*files/s, 3 articles stored\]", result.stderr), result.stderr
+
+
+def test_ingest_streams_progress_with_files_done_of_the_total(tmp_path, embedder):
     folder = tmp_path / "client"
     folder.mkdir()
     files = [folder / "notes.docx"]
@@ -236,12 +225,9 @@ def test_ingest_streams_a_line_per_file_then_the_summary(tmp_path, embedder):
     lines = [len(r) for r in reports]
     assert lines == sorted(lines) and set(lines) == {1, 2, 3, 4}  # the refused file at once, a line as each file ends
     assert reports[0] == [["notes.docx", "rejected", "unsupported file type '.docx'"]]
-    assert [row[0].split("-")[0] for row in reports[-1][1:]] == ["flood"] * 3
     assert all(row[1].startswith("added 1, updated 0") for row in reports[-1][1:])
-    assert statuses[0].startswith("0 of 3 files done, now flood-0-")
-    assert any(re.match(r"0 of 3 files done, now flood-0-\w+\.md \(1 articles so far\) · 1 articles read", s)
-               for s in statuses)  # running counts while a file is at work
-    assert statuses[lines.index(2)].startswith("1 of 3 files done, now flood-1-")
+    assert statuses[0].startswith("0 of 3 files done · time left: estimating · now flood-0-")
+    assert re.match(r"1 of 3 files done · time left: about \d+ s · now flood-1-", statuses[lines.index(2)])
     assert final[1] == statuses[-1] and final[1].startswith("3 of 3 files done · 3 articles read (3 added, 0 updated")
     assert "holds 3 articles" in final[1] and "<b>3</b> articles" in final[2]  # the stats only at the end
 
@@ -260,7 +246,7 @@ def _call(url: str, api: str, *data) -> tuple[str, list]:
 
 
 def test_upload_names_never_become_paths_and_limits_hold(tmp_path, embedder, monkeypatch):
-    monkeypatch.setattr(app, "MAX_UPLOAD_MB", 2)  # Gradio turns away anything larger at the door...
+    monkeypatch.setattr(blocks, "MAX_UPLOAD_MB", 2)  # Gradio turns away anything larger at the door...
     monkeypatch.setattr(uploads, "MAX_UPLOAD_MB", 1)  # ...and the app refuses what is larger than its own limit
     body = json.dumps({"title": "Quill flood", "text": "The Quill river flooded the town of Ambry in May."}).encode()
     names = ["../../escape.jsonl", "/etc/absolute.jsonl", "nul\x00name.jsonl", 'odd<>|:*?"\\name.jsonl',
@@ -289,28 +275,44 @@ def test_upload_names_never_become_paths_and_limits_hold(tmp_path, embedder, mon
     assert not Path("/etc/absolute.jsonl").exists()
 
 
-def test_main_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, embedder, capsys):
+def test_serve_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, embedder):
     samples = tmp_path / "samples"
     samples.mkdir()
-    (samples / "seed.txt").write_text((ROOT / "samples" / "archive" / "000_9ac7acf72945896c.txt").read_text())
+    dated.write(samples / "news.jsonl")
     launched = {}
     monkeypatch.setattr(app, "SAMPLES", samples)
     monkeypatch.setattr(app, "Archive", lambda settings: Archive(settings, embedder))
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.update(kw))
+    monkeypatch.setenv("ARCHIVE_CHAT_PORT", "7999")
     monkeypatch.setattr(app.connect, "serve_embedded", lambda: None)  # no Chroma server for the rest of pytest
-    app.main(["--store", str(tmp_path / "store"), "--port", "7999", "--auth", "ann:s3cret"])
-    assert "ingesting the samples" in capsys.readouterr().out
-    assert Archive(Settings(store=tmp_path / "store"), embedder).stats()["articles"] == 1
+    result = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "store"), "--auth", "ann:s3cret"])
+    assert result.exit_code == 0, result.output
+    assert "ingesting the samples" in result.output
+    assert Archive(Settings(store=tmp_path / "store"), embedder).stats()["articles"] == 11
     assert launched["auth"] == ("ann", "s3cret") and launched["server_port"] == 7999
     assert launched["server_name"] == "127.0.0.1" and launched["share"] is False
-    with pytest.raises(SystemExit):
-        app.main(["--store", str(tmp_path / "store"), "--auth", "no-colon"])
+    bad = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "store"), "--auth", "no-colon"])
+    assert bad.exit_code == 2 and "USER:PASS" in bad.output
+    shown = CliRunner().invoke(cli, ["serve", "--help"]).output
+    assert all(f"ARCHIVE_CHAT_{name}" in shown for name in ("STORE", "HOST", "PORT", "AUTH"))
+
+
+def test_delete_removes_an_article(tmp_path, embedder):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    (tmp_path / "a.md").write_text("# Ferry strike\n\nThe Lisbon ferry crews struck on Friday over pay.\n")
+    Ingestor(archive, report=lambda line: None).run([tmp_path / "a.md"], progress=False)
+    (row,) = archive.articles()
+    with _serving(archive) as url:
+        client = _client(url)
+        with pytest.raises(Exception, match="Pick an article"):
+            client.predict("", api_name="/delete")
+        client.predict(row["id"], api_name="/delete")
+        assert "Ferry strike" not in str(client.predict("", [], "", "", api_name="/browse"))
+    assert archive.article(row["id"]) is None and archive.stats()["articles"] == 0
+    assert archive.parts.chunks.count() == 0 and archive.bm25.ids == []  # gone from every index
 
 
 # --- a real browser ---------------------------------------------------------------------------------------------
-
-
-ARTIFACTS = ROOT / "test-artifacts"
 
 
 @contextmanager
@@ -344,32 +346,128 @@ def _browser(url: str) -> Iterator[tuple[object, list[str], list[str]]]:
             browser.close()
 
 
-def _ask(page, question: str) -> None:
+def _ask(page, question: str, turns: int = 1) -> None:
     box = page.locator("#question textarea")
     box.wait_for(timeout=30_000)
     box.fill(question)
     box.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('#chat .turn .turn-tools').length >= {turns}",
+                           timeout=60_000)
+
+
+def _value(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id} textarea, #{elem_id} input").first.input_value()
+
+
+# Is the element on screen: inside the window and inside every scrolling box around it?
+_IN_VIEW = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (r.height === 0 || r.top < 0 || r.bottom > innerHeight) return false;
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const s = getComputedStyle(p);
+    if (!/(auto|scroll)/.test(s.overflowY)) continue;
+    const b = p.getBoundingClientRect();
+    if (r.top < b.top - 1 || r.bottom > b.bottom + 1) return false;
+  }
+  return true;
+}"""
+
+
+@pytest.fixture(scope="module")
+def dated_url(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("dated-app")
+    archive = Archive(Settings(store=folder / "store"), embedder)
+    Ingestor(archive, report=lambda line: None).run([dated.write(folder / "news.jsonl")], progress=False)
+    with _serving(archive, ShortAssistant) as url:
+        yield url, archive
 
 
 @pytest.mark.browser
-def test_browser_chat_cites_and_highlights(served):
-    with _browser(served) as (page, dialogs, _):
-        _ask(page, SEED_QUESTION)
-        page.wait_for_selector("#sources mark", timeout=60_000)
-        assert "Ahmed Abdel Hadi" in page.locator("#chat").inner_text()
-        assert "Ahmed Abdel Hadi" in page.locator("#sources #source-1").inner_text()
-        page.locator("#chat a.cite").first.click()
-        page.wait_for_function("location.hash === '#source-1'", timeout=10_000)
-        page.locator("#open-article").click()
-        page.wait_for_selector("#article mark#cited", timeout=20_000)
-        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+def test_browser_answer_first_and_a_click_on_1_opens_the_article_at_the_highlight(dated_url):
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        _ask(page, "Who opened the Varnholm bridge in May 2022?")
+        short = page.locator("#chat .turn .short-answer strong").first
+        assert short.is_visible() and "Ilse Varga" in short.inner_text()
+        assert int(short.evaluate("e => getComputedStyle(e).fontWeight")) >= 600
+        assert page.locator("#chat .turn svg.chart .bar").count() >= 1  # the chart beside the answer
+        page.locator("#chat button.cite", has_text="[1]").first.click()
+        mark = page.locator("#article mark#cited")
+        mark.wait_for(timeout=20_000)
+        page.wait_for_function(f"({_IN_VIEW})(document.querySelector('#article mark#cited'))", timeout=10_000)
+        assert "Mayor opens the Varnholm bridge" in page.locator("#article h3").inner_text()
+        assert "Ilse Varga" in page.locator("#article").locator("mark").all_inner_texts()[0] + page.locator(
+            "#article mark").last.inner_text()
+        assert "current" in page.locator("#sources #source-1").get_attribute("class")
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "screenshot.png"))
     assert not dialogs
+
+
+@pytest.mark.browser
+def test_browser_chart_range_sets_the_dates_and_any_answer_is_rated(dated_url):
+    url, archive = dated_url
+    path = archive.folder / "feedback.jsonl"
+    path.unlink(missing_ok=True)
+    with _browser(url) as (page, dialogs, _):
+        _ask(page, "What happened to the Varnholm bridge?")
+        bars = page.locator("#chat .turn svg.chart .bar")
+        labels = [bars.nth(i).get_attribute("data-label") for i in range(bars.count())]
+        assert labels[0] == "2021-09" and labels[-1] == "2022-08" and len(labels) == 12  # by month, gaps included
+        assert page.locator("#chat svg.chart rect.cited").count() >= 1  # the cited ones marked
+        bars.nth(labels.index("2022-03")).click()
+        assert (_value(page, "chat-since"), _value(page, "chat-until")) == ("2022-03-01", "2022-03-31")
+        first, last = (bars.nth(labels.index(m)).bounding_box() for m in ("2021-10", "2021-12"))
+        page.mouse.move(first["x"] + first["width"] / 2, first["y"] + first["height"] - 2)
+        page.mouse.down()
+        page.mouse.move(last["x"] + last["width"] / 2, last["y"] + last["height"] - 2, steps=5)
+        page.mouse.up()
+        assert (_value(page, "chat-since"), _value(page, "chat-until")) == ("2021-10-01", "2021-12-31")
+        _ask(page, "What happened to the Varnholm bridge?", turns=2)
+        second = page.locator("#chat .turn").nth(1)
+        spans = [(b.get_attribute("data-since"), b.get_attribute("data-until"))
+                 for b in second.locator("svg.chart .bar").all()]
+        assert spans and spans[0][1] >= "2021-10-01" and spans[-1][0] <= "2021-12-31", spans  # searched in the range
+        dates = [d.strip() for d in page.locator("#sources .source-meta").all_text_contents()]
+        assert dates and all("2021-10-01" <= d.split(" · ")[1] <= "2021-12-31" for d in dates), dates
+        page.locator("#chat .turn").nth(0).locator("button.rate[data-rate='down']").click()
+        page.wait_for_function("document.querySelector('#note textarea').value === ''", timeout=10_000)
+        page.wait_for_timeout(500)
+    assert not dialogs
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert line["rating"] == "down" and line["question"] == "What happened to the Varnholm bridge?"
+
+
+@pytest.mark.browser
+def test_browser_archive_tab_charts_browses_and_deletes_after_confirming(tmp_path, embedder):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive, report=lambda line: None).run([dated.write(tmp_path / "news.jsonl")], progress=False)
+    with _serving(archive) as url, _browser(url) as (page, dialogs, _):
+        page.get_by_role("tab", name="Archive").click()
+        page.wait_for_selector("#stats svg.chart .bar", timeout=30_000)
+        assert "11 articles" in page.locator("#stats").inner_text()
+        assert "published 2021-09-14 to 2022-08-30" in page.locator("#stats").inner_text()
+        assert page.locator("#stats .by-source tr").all_inner_texts()[0].split("\t")[0] == "Varnholm gazette"
+        page.screenshot(path=str(DOCS / "archive.png"))
+        page.locator("#stats svg.chart .bar[data-label='2022-05']").click()
+        page.wait_for_function("document.querySelector('#articles').innerText.includes('Crowds cross')")
+        page.wait_for_function("!document.querySelector('#articles').innerText.includes('Frost halts')")
+        page.locator("#articles").get_by_text("Crowds cross the new Varnholm bridge").last.click()
+        page.wait_for_selector("#shown article", timeout=20_000)
+        page.locator("#delete").click()
+        page.wait_for_selector("#confirm-text .confirm", timeout=10_000)
+        assert archive.stats()["articles"] == 11  # nothing goes before the confirmation
+        assert "Crowds cross the new Varnholm bridge" in page.locator("#confirm-text").inner_text()
+        page.locator("#confirm-delete").click()
+        page.wait_for_function("!document.querySelector('#articles').innerText.includes('Crowds cross')",
+                               timeout=20_000)
+    assert not dialogs and archive.stats()["articles"] == 10
 
 
 # What a page must not hold once hostile articles are on screen: anything that runs code or loads from elsewhere,
 # anywhere on the page, and in the parts that show the archive no image at all and only links of ours.
 _LIVE_DOM = """() => {
-  const archive = '#chat, #sources, #card, #article, #articles, #shown';
+  const archive = '#chat, #sources, #article, #articles, #shown, #stats';
   const scheme = /^\\s*(javascript|vbscript|data):/i;
   return {
     pwned: window.__pwned === undefined ? null : String(window.__pwned),
@@ -378,18 +476,19 @@ _LIVE_DOM = """() => {
       .filter(v => /^\\s*(javascript|vbscript):/i.test(v) || /evil|pwned/i.test(v)),
     handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name))
       .filter(n => /^on/i.test(n)),
-    payloadNodes: [...document.querySelectorAll('script, iframe, object, embed, svg')]
+    payloadNodes: [...document.querySelectorAll('script, iframe, object, embed, svg:not(.chart)')]
       .filter(e => e.outerHTML.includes('pwned')).length,
     images: document.querySelectorAll(archive.split(', ').map(s => s + ' img').join(', ')).length,
     links: [...document.querySelectorAll(archive.split(', ').map(s => s + ' a').join(', '))]
-      .map(a => a.getAttribute('href') || '').filter(h => scheme.test(h) || !/^(#source-\\d+|https:\\/\\/)/.test(h)),
+      .map(a => a.getAttribute('href') || '').filter(h => scheme.test(h) || !/^https:\\/\\//.test(h)),
   };
 }"""
 
 
 @pytest.mark.browser
 def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
-    """Issue 7: script, event handlers, javascript:/data: URLs and Markdown links in titles, text and URLs."""
+    """Issue 7: script, event handlers, javascript:/data: URLs, Markdown links and template syntax in titles, text,
+    sources and URLs, shown in the answer, its chart, the cards, the article and the Archive tab."""
     records = [
         {"title": f"Pwnfest {HOSTILE}", "url": "javascript:window.__pwned='url'", "date": "2021-05-01",
          "source": "<img src=x onerror=\"window.__pwned='source'\">",
@@ -406,22 +505,21 @@ def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
     (tmp_path / "hostile.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     assert Ingestor(archive, report=lambda line: None).run([tmp_path / "hostile.jsonl"], progress=False).added == 3
-    with _serving(archive) as url, _browser(url) as (page, dialogs, elsewhere):
+    with _serving(archive, ShortAssistant) as url, _browser(url) as (page, dialogs, elsewhere):
         _ask(page, "Who opened the Pwnfest harvest fair in Quillby?")
         page.wait_for_selector("#sources .source-card", timeout=60_000)
-        page.wait_for_function("document.querySelector('#chat').innerText.includes('Odile Fenn')", timeout=60_000)
         chat, cards = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
-        page.locator("#card input").click()  # the source-card picker lists the titles
-        page.wait_for_selector("#card [role=option]", timeout=10_000)
-        picker = page.locator("#card [role=listbox]").inner_text()
-        page.keyboard.press("Escape")
-        page.locator("#open-article").click()
+        tooltips = "\n".join(page.locator("#chat svg.chart title").all_text_contents())
+        page.locator("#sources .related-item summary").first.click()
+        related = page.locator("#sources").inner_text()
+        page.locator("#sources .open-article").first.click()
         page.wait_for_selector("#article mark#cited", timeout=20_000)
         article = page.locator("#article").inner_text()
         page.get_by_role("tab", name="Archive").click()
-        page.locator("#articles").get_by_text("Quillby market").first.click()
+        page.locator("#articles").get_by_text("Quillby market").last.click()
         page.wait_for_selector("#shown article", timeout=20_000)
         table, shown = page.locator("#articles").inner_text(), page.locator("#shown").inner_text()
+        stats = page.locator("#stats").inner_text()
         page.get_by_role("tab", name="Chat").click()
         page.wait_for_timeout(500)  # let any image error or load handler have its moment
         live = page.evaluate(_LIVE_DOM)
@@ -429,39 +527,9 @@ def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
     assert live == {"pwned": None, "scriptUrls": [], "handlers": [], "payloadNodes": 0, "images": 0, "links": []}
     assert not dialogs and not [u for u in elsewhere if "evil" in u], (dialogs, elsewhere)
     literal = ["<script>window.__pwned='script'</script>", "[click](javascript:window.__pwned='md')",
-               "![x](http://evil.example/x.png)", "<img src=x onerror=\"window.__pwned='img'\">"]
-    for shown_text in (chat, cards, article, shown):  # the payload is there, as text a reader can see
+               "![x](http://evil.example/x.png)", "<img src=x onerror=\"window.__pwned='img'\">",
+               "${window.__pwned='template'}", "{{constructor.constructor('window.__pwned=1')()}}"]
+    for shown_text in (chat, cards, article, shown, tooltips):  # the payload is there, as text a reader can see
         assert all(p in shown_text for p in literal), shown_text
-    assert "Pwnfest <script>" in picker and "[Quillby ferry](javascript:alert('md-title'))" in table
-    assert "javascript:window.__pwned='url'" in cards and "onmouseover" in shown
-
-
-def test_thumbs_append_feedback_that_eval_reads(served, news_store):
-    from assistant.evaluate import read_questions
-
-    path = news_store.folder / "feedback.jsonl"
-    path.unlink(missing_ok=True)
-    client = _client(served)  # one session: the rating is of its answer
-    with pytest.raises(Exception, match="Nothing to rate yet"):
-        client.predict("", api_name="/rate_up")
-    client.predict(SEED_QUESTION, [], "", "", [], False, 5, api_name="/respond")
-    assert client.predict("  exactly right ", api_name="/rate_up") == ""  # the note box is cleared
-    line = json.loads(path.read_text().splitlines()[-1])
-    assert line["rating"] == "up" and line["note"] == "exactly right" and line["question"] == SEED_QUESTION
-    assert "Ahmed Abdel Hadi" in line["citations"][0]["excerpt"]
-    (question,) = list(read_questions(path, warn=lambda _: None))
-    assert question.question == SEED_QUESTION and any("Ahmed Abdel Hadi" in a for a in question.answers)
-
-
-def test_delete_removes_an_article_from_every_index(tmp_path, embedder):
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
-    (tmp_path / "a.md").write_text("# Ferry strike\n\nThe Lisbon ferry crews struck on Friday over pay.\n")
-    Ingestor(archive).run([tmp_path / "a.md"], progress=False)
-    (article_id,) = by_path(archive)[str(tmp_path / "a.md")]
-    with _serving(archive) as url:
-        client = _client(url)
-        with pytest.raises(Exception, match="Pick an article"):
-            client.predict("", api_name="/delete")
-        client.predict(article_id, api_name="/delete")
-    assert archive.article(article_id) is None
-    assert archive.parts.chunks.count() == 0 and archive.bm25.ids == []
+    assert "Odile Fenn" in chat and "[Quillby ferry](javascript:alert('md-title'))" in related + table
+    assert "<img src=x onerror=\"window.__pwned='source'\">" in stats and "onmouseover" in shown

@@ -14,9 +14,9 @@ import pytest  # noqa: E402
 from conftest import REALTIMEQA, free_port  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
-import app  # noqa: E402
 from assistant import Assistant  # noqa: E402
-from vectorstore import connect
+from assistant.ui import blocks  # noqa: E402
+from vectorstore import connect  # noqa: E402
 from vectorstore.article import Article, Chunk  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
@@ -84,33 +84,35 @@ def test_twenty_sessions_during_an_ingest(store, tmp_path):
     uploads[1].write_text(json.dumps(lighthouse("violet")) + "\n")
     uploads[2].write_text("".join(news[NEWS // 2:]))
 
-    demo = app.build_app(Assistant(store))
+    demo = blocks.build_app(Assistant(store))
     port = free_port()
-    app.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    blocks.launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     asked, ingest_done = threading.Barrier(SESSIONS + 1), threading.Event()
 
-    def ask(client: Client, chat: list, question: str) -> tuple[list, str]:
-        _, chat, panel, _ = client.predict(question, chat, "", "", [], False, 5, api_name="/respond")
-        assert "⚠️" not in str(chat[-1]["content"]), chat[-1]
-        return chat, panel
+    def ask(client: Client, question: str) -> tuple[str, str]:
+        """The session's next answer: its own part of the transcript, and the evidence panel."""
+        _, transcript, panel, _ = client.predict(question, "", "", [], False, 5, api_name="/respond")
+        last = transcript.rsplit('<section class="turn', 1)[-1]
+        assert "⚠️" not in last, last
+        return last, panel
 
     def session(i: int) -> dict:
         client = Client(url, verbose=False, download_files=False)
-        chat, panel = ask(client, [], f"Who opened the {FESTIVALS[i]} festival in {TOWNS[i]}?")
-        assert MAYORS[i] in str(chat[-1]["content"])
-        chat, panel = ask(client, chat, "And how many visitors came?")  # needs this session's first question
-        follow_up = (str(chat[-1]["content"]), panel)
-        chat, panel = ask(client, chat, LIGHTHOUSE_QUESTION)
+        chat, panel = ask(client, f"Who opened the {FESTIVALS[i]} festival in {TOWNS[i]}?")
+        assert MAYORS[i] in chat
+        chat, panel = ask(client, "And how many visitors came?")  # needs this session's first question
+        follow_up = (chat, panel)
+        chat, panel = ask(client, LIGHTHOUSE_QUESTION)
         before = colours_seen(panel)
         asked.wait(timeout=300)
         during = []
         while not ingest_done.is_set() and len(during) < 3:
-            chat, panel = ask(client, chat, LIGHTHOUSE_QUESTION)
+            chat, panel = ask(client, LIGHTHOUSE_QUESTION)
             during.append(colours_seen(panel))
             ingest_done.wait(1.0)  # a researcher reads the answer before asking again
         ingest_done.wait(timeout=300)
-        chat, panel = ask(client, chat, LIGHTHOUSE_QUESTION)
+        chat, panel = ask(client, LIGHTHOUSE_QUESTION)
         exported = client.predict(api_name="/export_json")
         questions = [t["question"] for t in json.loads(Path(exported["value"]["path"]).read_text())]
         return {"follow_up": follow_up, "before": before, "during": during, "after": colours_seen(panel),

@@ -64,18 +64,21 @@ class Ingestor:
         summary = Summary()
         seen: dict[str, set[str]] = {}
         max_bytes = self.archive.settings.max_file_mb * 1024 * 1024
-        bar = tqdm(unit=" articles", desc="ingest", disable=progress is not True, dynamic_ncols=True)
+        files = list(iter_files(paths))  # listed first: the bar has a total, and so a time left
+        bar = tqdm(total=len(files), unit=" files", desc="ingest", disable=progress is not True, dynamic_ncols=True)
         try:
-            for path in iter_files(paths):
+            for path in files:
                 ids = seen.setdefault(str(path), set())
                 for item in load(path, max_bytes=max_bytes):
                     if isinstance(item, LoadError):
                         self._fail(summary, str(item))
                         continue
                     ids.add(self._ingest(item, summary))
-                    bar.update()
+                    bar.set_postfix_str(f"{summary.added + summary.updated} articles stored", refresh=False)
+                    bar.update(0)  # shown at most every tenth of a second
                     if callable(progress):
                         progress(summary)
+                bar.update()
             self._flush()
             if prune:
                 summary.pruned = self._prune(seen)

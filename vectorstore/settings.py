@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,3 +35,6 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     min_evidence: float = 0.49  # the most refusals with at most 15% of answerable squad2 questions refused
     max_question_chars: int = 2000
+    host: str = Field("127.0.0.1", description="Interface the chat UI listens on (0.0.0.0: every interface).")
+    port: int = Field(7860, description="Port the chat UI listens on.")
+    auth: str | None = Field(None, description="USER:PASS required to open the chat UI (none: no password).")

@@ -67,7 +67,7 @@ def run_until(args: list[str], ready, env: dict | None = None) -> None:
 def past(n: int):
     """True once tqdm's bar (on stderr) shows at least n articles read: the first flush of 256 chunks is stored."""
     def ready(stderr: str) -> bool:
-        counts = [int(m) for m in re.findall(r"ingest: (\d+) articles", stderr)]
+        counts = [int(m) for m in re.findall(r"(\d+) articles stored", stderr)]
         return bool(counts) and counts[-1] >= n
     return ready
 

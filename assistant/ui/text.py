@@ -1,0 +1,79 @@
+"""Cutting archive text for display: the cited spans of an excerpt, a few hundred characters around them, and
+which URLs may become links. Plain strings in, plain strings out: escaping is the templates' job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+_NOT_IN_URLS = set('"<>`\\\x7f')
+CONTEXT_CHARS = 300  # what a card shows of its excerpt: the cited sentences and their neighbourhood
+
+
+def get(record: Any, key: str, default: Any = None) -> Any:
+    """A field of an Answer/Citation object or of its JSON: the UI renders both (exports, old feedback)."""
+    return record.get(key, default) if isinstance(record, dict) else getattr(record, key, default)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s) with a host and nothing a URL never holds (spaces, quotes, <, >, controls), else None:
+    javascript:, data: and the like never become links."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in _NOT_IN_URLS or ord(c) < 33
+                                                                              for c in url):
+        return url
+    return None
+
+
+def spans_of(citation: Any) -> list[tuple[int, int]]:
+    """The supporting sentences of a citation, article offsets (a record from before `highlights` has one)."""
+    return [tuple(s) for s in get(citation, "highlights", None) or
+            [(get(citation, "highlight_start", 0), get(citation, "highlight_end", 0))]]
+
+
+def segments(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Iterator[tuple[str, bool]]:
+    """text cut at the spans (minus offset, clipped to the text, overlaps joined): (piece, inside a span?)."""
+    at = 0
+    for a, b in sorted(spans):
+        start, end = max(0, min(a - offset, len(text))), max(0, min(b - offset, len(text)))
+        start = max(start, at)
+        if start >= end:
+            continue
+        if at < start:
+            yield text[at:start], False
+        yield text[start:end], True
+        at = end
+    if at < len(text):
+        yield text[at:], False
+
+
+@dataclass
+class Snippet:
+    """Part of an excerpt around its cited spans; `before`/`after`: text was left out there."""
+
+    pieces: list[tuple[str, bool]]
+    before: bool
+    after: bool
+
+
+def snippet(text: str, spans: list[tuple[int, int]], offset: int = 0, chars: int = CONTEXT_CHARS) -> Snippet:
+    """The cited spans of `text` whole, with context on both sides up to about `chars` in all, cut at spaces.
+
+    A card shows this instead of the 1,000-character window: the evidence and enough around it to read it."""
+    inside = [(max(0, a - offset), min(len(text), b - offset)) for a, b in spans if b - offset > 0 and a - offset
+              < len(text) and b > a]
+    lo, hi = (min(a for a, _ in inside), max(b for _, b in inside)) if inside else (0, 0)
+    spare = max(0, chars - (hi - lo))
+    start, end = max(0, lo - spare // 2), min(len(text), hi + spare - spare // 2)
+    if start > 0 and (cut := text.find(" ", start, lo)) >= 0:
+        start = cut + 1
+    if end < len(text) and (cut := text.find(" ", max(end, hi))) >= 0:
+        end = cut
+    piece = text[start:end]
+    return Snippet(list(segments(piece, inside, start)), start > 0, end < len(text))

@@ -1,0 +1,111 @@
+"""The UI's session layer without Gradio: real store, real model, a small dated archive."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import dated
+import pytest
+
+from assistant import Answer, Assistant
+from assistant.ui.progress import Progress, clock
+from assistant.ui.session import Session
+from vectorstore.ingest import Ingestor
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory, embedder) -> Session:
+    folder = tmp_path_factory.mktemp("dated")
+    archive = Archive(Settings(store=folder / "store"), embedder)
+    summary = Ingestor(archive, report=lambda line: None).run([dated.write(folder / "a.jsonl")], progress=False)
+    assert summary.added == 11
+    return Session(Assistant(archive), exports=folder / "exports")
+
+
+def _ask(session: Session, question: str, turns: list[Answer] = (), **filters) -> tuple[str, Answer]:
+    pieces = list(session.stream(question, list(turns), filters))
+    return "".join(p for p in pieces if isinstance(p, str)), pieces[-1]
+
+
+def test_stream_answers_with_citations_and_a_timeline(session):
+    text, answer = _ask(session, dated.BRIDGE_QUESTION)
+    assert "Ilse Varga" in text and "Ilse Varga" in answer.answer and not answer.refused
+    dates = [e["published"][:10] for e in answer.timeline]
+    assert "2022-05-12" in dates and any(e["cited"] for e in answer.timeline)
+    _, narrowed = _ask(session, "What happened to the Varnholm bridge?", since="2022-06-01")
+    assert all(c.published >= "2022-06-01" for c in narrowed.citations + narrowed.related)
+    with pytest.raises(ValueError, match="empty"):
+        _ask(session, "  ")
+
+
+def test_open_citation_gives_the_article_and_its_cited_sentences(session):
+    _, answer = _ask(session, dated.BRIDGE_QUESTION)
+    reading = session.open_citation(answer, answer.citations[0].n)
+    (start, end), *_ = reading.spans
+    assert reading.article.title == "Mayor opens the Varnholm bridge"
+    assert "Ilse Varga" in reading.article.text[start:end]
+    related = session.open_citation(answer, answer.related[0].n)
+    assert related.article.id == answer.related[0].article_id
+    assert session.open_citation(answer, 99) is None
+
+
+def test_any_answer_can_be_rated(session):
+    _, first = _ask(session, dated.BRIDGE_QUESTION)
+    _, second = _ask(session, "When was the first span lifted?", [first])
+    path = session.rate([first, second], 0, "down", "  wrong mayor ")
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert line["question"] == dated.BRIDGE_QUESTION and line["rating"] == "down" and line["note"] == "wrong mayor"
+    with pytest.raises(ValueError, match="no answer 3"):
+        session.rate([first, second], 2, "up")
+    with pytest.raises(ValueError, match="Nothing to rate"):
+        session.rate([], 0, "up")
+
+
+def test_export_writes_markdown_and_json(session):
+    _, answer = _ask(session, dated.BRIDGE_QUESTION)
+    md, js = session.export([answer], "md"), session.export([answer], "json")
+    assert md.parent != js.parent and md.read_text().startswith("# archive-chat conversation")
+    assert json.loads(js.read_text())[0]["question"] == dated.BRIDGE_QUESTION
+    with pytest.raises(ValueError, match="Nothing to export"):
+        session.export([], "md")
+
+
+def test_browse_filters_by_source_and_dates(session):
+    rows = session.browse("", ["River news"], "2022-01-01", "2022-06-30")
+    assert [r["title"] for r in rows] == ["Crowds cross the new Varnholm bridge",
+                                          "Frost halts work on the Varnholm bridge"]
+    stats = session.stats()
+    assert stats["first_published"][:10] == "2021-09-14" and stats["by_month"]["2022-05"] == 2
+
+
+def test_ingest_reports_files_done_of_the_total_and_time_left(tmp_path, embedder):
+    session = Session(Assistant(Archive(Settings(store=tmp_path / "store"), embedder)))
+    files = [tmp_path / "notes.docx", *(tmp_path / f"flood-{i}.md" for i in range(3))]
+    files[0].write_bytes(b"PK not an article")
+    for i, path in enumerate(files[1:]):
+        path.write_text(f"# Flood {i}\n\nThe river flooded the town of Ambry{i} on {i + 1} May 2021.\n")
+    states = [(len(s.done), s.files, s.seconds_left, s.line(session.stats())) for s in session.ingest(files)]
+    assert states[0][:3] == (0, 3, None) and "time left: estimating" in states[0][3]
+    one_done = next(s for s in states if s[0] == 1)
+    assert one_done[2] is not None and re.search(r"1 of 3 files done · time left: about \d+ s", one_done[3])
+    assert states[-1][0] == 3 and states[-1][3].startswith("3 of 3 files done · 3 articles read (3 added")
+    assert session.stats()["articles"] == 3
+
+
+def test_delete_removes_articles_and_says_when_there_is_none(tmp_path, embedder):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive, report=lambda line: None).run([dated.write(tmp_path / "a.jsonl")], progress=False)
+    session = Session(Assistant(archive))
+    (row,) = session.browse("Frost halts")
+    assert session.delete([row["id"], " ", "nope"]) == [row["id"]]
+    assert session.article(row["id"]) is None and not session.browse("Frost halts")
+    with pytest.raises(ValueError, match="Pick an article"):
+        session.delete([row["id"]])
+
+
+def test_progress_line_and_clock():
+    assert clock(8.4) == "8 s" and clock(125) == "2 min 5 s" and clock(3780) == "1 h 3 min"
+    assert Progress(0).line({}) == "No files to ingest."
