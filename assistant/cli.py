@@ -112,7 +112,7 @@ def migrate(store: Path | None, target: str, quiet: bool) -> None:
     from vectorstore.migrate import copy_store
     from vectorstore.store import Archive
 
-    source = _existing(store, None)
+    source = _existing(store, "")  # the embedded store, whatever ARCHIVE_CHAT_CHROMA_URL says
     into = Archive(settings_from(store=store, chroma_url=target))
     copied = copy_store(source.parts, into.parts, progress=not quiet)
     into.bump()

@@ -2,8 +2,8 @@
 
 Why: researchers keep adding to one archive, and an answer has to stay quick at hundreds of thousands of chunks.
 The RealTimeQA dev store (bench/out/stores/realtimeqa, built by bench/quality.py) is replicated under new ids to
-about 2k, 20k and 200k chunks, reusing its vectors (no re-embedding): docstore rows copied, vectors added to
-Chroma directly, BM25 rebuilt. Stores are cached under bench/out/query/stores. Each size is measured in a fresh
+about 2k, 20k and 200k chunks, reusing its vectors (no re-embedding): article records and chunk vectors copied
+in Chroma, BM25 rebuilt. Stores are cached under bench/out/query/stores. Each size is measured in a fresh
 process (start-up = imports + opening the store + the first answer), on the embedded store and against a
 `chroma run` server started here; in both, 8 threads then ask at once, as a multi-user app would.
 
@@ -58,11 +58,9 @@ def copy_plan(counts: list[tuple[str, int]], size: int) -> list[tuple[str, str]]
 
 def build(size: int, base: Path, rebuild: bool) -> Path:
     """A store of about `size` chunks made of the base store's articles under new ids, with the base's vectors."""
-    from vectorstore.chroma import ChromaIndex, chroma_client
-    from vectorstore.docstore import DocStore
-    from vectorstore.embed import Embedder, store_backend
-    from vectorstore.lexical import LexicalIndex
+    from vectorstore.chroma import PAGE, walk
     from vectorstore.settings import Settings
+    from vectorstore.store import Archive
 
     folder = OUT / "query" / "stores" / str(size)
     done = folder / "built.json"  # written last: a store without it is a torn build
@@ -70,55 +68,39 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
         return folder
     started = time.perf_counter()
     shutil.rmtree(folder, ignore_errors=True)
-    # Queries embed as on a new store; the copied vectors are the base's, which latency does not depend on.
-    backend = store_backend(folder, Settings().embed_backend)
-    docstore = DocStore(folder / "docstore.sqlite3")
-    db = docstore.db
-    db.execute("ATTACH DATABASE ? AS base", (str(base / "docstore.sqlite3"),))
-    counts = db.execute("SELECT article_id, COUNT(*) FROM base.chunks GROUP BY article_id ORDER BY article_id")
-    plan = copy_plan(counts.fetchall(), size)
-    db.execute("CREATE TEMP TABLE pick (id TEXT, suffix TEXT)")
-    db.executemany("INSERT INTO pick VALUES (?, ?)", plan)
-    columns = [row[1] for row in db.execute("PRAGMA base.table_info(articles)")]
-    select = ", ".join("a.id || p.suffix" if c == "id" else f"a.{c}" for c in columns)
-    db.execute("BEGIN")
-    db.execute(f"INSERT INTO main.articles ({', '.join(columns)}) SELECT {select} FROM base.articles a "
-               "JOIN pick p ON p.id = a.id")
-    db.execute("INSERT INTO main.chunks (id, article_id, section, idx, char_start, char_end, text) "
-               "SELECT c.article_id || p.suffix || substr(c.id, length(c.article_id) + 1), c.article_id || p.suffix, "
-               "c.section, c.idx, c.char_start, c.char_end, c.text "
-               "FROM base.chunks c JOIN pick p ON p.id = c.article_id")
-    db.execute("COMMIT")
-    db.execute("DETACH DATABASE base")
-    print(f"{folder}: {len(plan):,} articles, {docstore.stats()['chunks']:,} chunks in the docstore "
-          f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-
-    collection = Settings().collection
-    got = chroma_client(base / "chroma").get_collection(collection).get(
-        include=["embeddings", "metadatas", "documents"])
-    rows: dict[str, list[int]] = {}
-    for i, meta in enumerate(got["metadatas"]):
-        rows.setdefault(meta["article_id"], []).append(i)
-    index = ChromaIndex(folder / "chroma", Embedder(), collection)  # creates the collection as ingest does
-    target = index.client.get_collection(collection)
-    batch = index.client.get_max_batch_size()
-    pending: list[tuple[str, int, str]] = []  # (new article id, base row, suffix)
-    for article_id, suffix in plan:
-        pending += [(article_id + suffix, i, suffix) for i in rows[article_id]]
-    for start in range(0, len(pending), batch):
-        part = pending[start:start + batch]
-        target.add(
-            ids=[aid + got["ids"][i][len(aid) - len(s):] for aid, i, s in part],
-            embeddings=got["embeddings"][[i for _, i, _ in part]],
-            metadatas=[{**got["metadatas"][i], "article_id": aid} for aid, i, _ in part],
-            documents=[got["documents"][i] for _, i, _ in part],
-        )
-        print(f"{folder}: {start + len(part):,} / {len(pending):,} vectors "
-              f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-    LexicalIndex.rebuild(docstore, folder / "bm25")
+    source = Archive(Settings(store=base))
+    records = dict(source.records())
+    got = source.parts.articles.get(include=["documents"])
+    texts = dict(zip(got["ids"], got["documents"], strict=True))
+    chunks: dict[str, list[tuple[str, list[float], str, dict]]] = {}
+    for page in walk(source.parts.chunks, ["embeddings", "documents", "metadatas"]):
+        for cid, vector, text, meta in zip(page["ids"], page["embeddings"], page["documents"], page["metadatas"],
+                                           strict=True):
+            chunks.setdefault(meta["article_id"], []).append((cid, vector, text, meta))
+    plan = copy_plan(sorted((a, len(c)) for a, c in chunks.items() if a in records), size)
+    target = Archive(Settings(store=folder))
+    target.parts.state.upsert(ids=["embedding"], embeddings=[[1.0]], metadatas=[{"backend": source.embedder.backend}])
+    pending: list[tuple[str, list[float], str, dict]] = []
+    articles: list[tuple[str, str]] = []  # (new id, base id)
+    for n, (article_id, suffix) in enumerate(plan):
+        new_id = article_id + suffix
+        pending += [(new_id + cid[len(article_id):], vector, text, {**meta, "article_id": new_id})
+                    for cid, vector, text, meta in chunks[article_id]]
+        articles.append((new_id, article_id))
+        if len(pending) >= PAGE or n == len(plan) - 1:
+            target.parts.chunks.add(ids=[c[0] for c in pending], embeddings=[c[1] for c in pending],
+                                    documents=[c[2] for c in pending], metadatas=[c[3] for c in pending])
+            target.parts.articles.add(ids=[a for a, _ in articles], embeddings=[[1.0]] * len(articles),
+                                      documents=[texts[b] for _, b in articles],
+                                      metadatas=[records[b] for _, b in articles])
+            pending, articles = [], []
+            print(f"{folder}: {n + 1:,} / {len(plan):,} articles ({time.perf_counter() - started:.0f} s)",
+                  file=sys.stderr, flush=True)
+    target.bump()
+    target.refresh_lexical(force=True, wait=True)
     seconds = time.perf_counter() - started
-    done.write_text(json.dumps({"articles": len(plan), "chunks": len(pending), "backend": backend,
-                                "seconds": round(seconds)}) + "\n")
+    done.write_text(json.dumps({"articles": len(plan), "chunks": target.parts.chunks.count(),
+                                "backend": source.embedder.backend, "seconds": round(seconds)}) + "\n")
     print(f"{folder}: built in {seconds:.0f} s", file=sys.stderr, flush=True)
     return folder
 
@@ -205,9 +187,94 @@ def measure(store: Path, url: str | None, server_pid: int | None, limit: int, cl
     row["concurrent"] = concurrent(ask, questions, clients, pids)
     if server_pid:
         row["server_rss_mb"], row["server_peak_rss_mb"] = proc_rss_mb(server_pid)
-    row["chunks"] = assistant.archive.docstore.stats()["chunks"]
+    row["chunks"] = assistant.archive.stats()["chunks"]
     row["embed_backend"] = assistant.archive.embedder.backend
     return row
+
+
+FRESH = {"title": "Lunar lander instruments", "date": "2022-10-05", "source": "bench", "url": "https://bench.invalid/x",
+         "text": "NASA paid $118 million for the lunar lander's science instruments, the agency said on Thursday."}
+FRESH_QUESTION = "How much did NASA pay for the lunar lander's science instruments?"
+
+
+def measure_replica(url: str, limit: int, clients: int, fresh: bool) -> dict:
+    """A replica as the app runs one: an empty local folder, the archive on the server; start-up to its first
+    answer, when its BM25 (built in the background) is ready, then `clients` askers; with `fresh`, how long
+    until it cites an article another process just ingested."""
+    import tempfile
+
+    from assistant.ask import Assistant
+    from vectorstore import connect
+    from vectorstore.settings import Settings
+    from vectorstore.store import Archive
+
+    connect.serve_embedded()  # a long-running process: caches refresh in the background
+    folder = Path(tempfile.mkdtemp(prefix="replica-"))
+    archive = Archive(Settings(store=folder, chroma_url=url))
+    assistant = Assistant(archive)
+    assistant.ask("Which airline is suspending service at JFK?", filters={"date": "2022-10-06"})
+    row = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
+    while archive.bm25.token != archive.version():
+        time.sleep(0.2)
+    row["bm25_ready_s"] = time.perf_counter() - START
+    from assistant.evaluate import read_questions  # noqa: I001 - only once the replica has started
+
+    questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
+    row["concurrent"] = concurrent(lambda q: assistant.ask(q.question, filters=q.filters), questions, clients,
+                                   ["self"])
+    row["rss_mb"], row["peak_rss_mb"] = proc_rss_mb()
+    row["chunks"] = archive.stats()["chunks"]
+    if fresh:
+        row.update(freshness(assistant, url, folder))
+    return row
+
+
+def freshness(assistant, url: str, folder: Path) -> dict:
+    """Seconds from the end of another process's `archive-chat ingest` of one article until this replica cites
+    it (dense search sees it at once), and until its BM25 holds it; the article is deleted afterwards."""
+    source = folder / "fresh.jsonl"
+    source.write_text(json.dumps(FRESH) + "\n")
+    cli = str(Path(sys.executable).with_name("archive-chat"))
+    subprocess.run([cli, "ingest", str(source), "--chroma-url", url, "--store", str(folder / "cli"), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    ingested = time.perf_counter()
+    while not any(p.title == FRESH["title"] for p in assistant.retriever.passages(FRESH_QUESTION)):
+        time.sleep(0.05)
+    retrieved = time.perf_counter() - ingested
+    while not any(c.title == FRESH["title"] for c in assistant.ask(FRESH_QUESTION).citations):
+        time.sleep(0.05)
+    cited = time.perf_counter() - ingested
+    archive = assistant.archive
+    while archive.bm25.token != archive.version():
+        time.sleep(0.2)
+    row = {"fresh_retrieved_s": retrieved, "fresh_cited_s": cited, "fresh_bm25_s": time.perf_counter() - ingested}
+    from vectorstore.article import Article
+
+    archive.delete_articles([Article("", url=FRESH["url"]).id])
+    return row
+
+
+def run_replicas(store: Path, args: argparse.Namespace) -> dict:
+    """Two replicas at once against one `chroma run` on the store, each with its own askers."""
+    with chroma_server(store / "chroma") as (url, pid, ready):
+        children = [subprocess.Popen([sys.executable, __file__, "--_replica", url, "--questions", str(args.questions),
+                                      "--clients", str(args.clients), *(["--fresh"] if i == 0 else [])],
+                                     stdout=subprocess.PIPE, text=True) for i in range(2)]
+        rows = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
+        server_rss = proc_rss_mb(pid)
+    both = rows[0]["concurrent"], rows[1]["concurrent"]
+    return {"mode": "2 replicas", "chunks": rows[0]["chunks"], "server_start_s": ready,
+            "server_rss_mb": server_rss[0], "replicas": rows, "load_avg_5min": os.getloadavg()[1],
+            "qps": sum(c["qps"] for c in both), "p95_ms": max(c["p95_ms"] for c in both)}
+
+
+def cpu_flags() -> str:
+    """The CPU's model and the vector instructions int8 and BM25 speed depend on, printed beside every result."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
+    return f"{model}; " + " ".join(f"{f}={'yes' if f in flags else 'no'}" for f in wanted)
 
 
 def free_port() -> int:
@@ -323,6 +390,40 @@ def targets(rows: list[dict]) -> list[tuple[str, bool]]:
     return checks
 
 
+REPLICA = ("chunks", "replica", "start-up s", "BM25 ready s", "{c} clients q/s", "{c} clients p50 ms",
+           "{c} clients p95 ms", "peak RSS MB", "server RSS MB", "new article retrieved s", "cited s", "in BM25 s", "load 5m")
+REPLICA_TARGETS = {"p95_ms": 150.0, "startup_s": 60.0, "rss_mb": 3072.0}
+
+
+def replica_table(runs: list[dict], clients: int) -> str:
+    body = []
+    for run in runs:
+        for i, r in enumerate(run["replicas"]):
+            conc = r["concurrent"]
+            body.append([f"{run['chunks']:,}", str(i + 1), f"{r['startup_s']:.1f}", f"{r['bm25_ready_s']:.1f}",
+                         f"{conc['qps']:.1f}", f"{conc['p50_ms']:.0f}", f"{conc['p95_ms']:.0f}",
+                         f"{r['peak_rss_mb']:,.0f}", f"{run['server_rss_mb']:,.0f}",
+                         f"{r['fresh_retrieved_s']:.2f}" if "fresh_retrieved_s" in r else "–",
+                         f"{r['fresh_cited_s']:.2f}" if "fresh_cited_s" in r else "–",
+                         f"{r['fresh_bm25_s']:.1f}" if "fresh_bm25_s" in r else "–", f"{run['load_avg_5min']:.2f}"])
+    return table(REPLICA, body, clients)
+
+
+def replica_targets(runs: list[dict]) -> list[tuple[str, bool]]:
+    checks = []
+    for run in runs:
+        n = f"{run['chunks']:,} chunks, 2 replicas"
+        start = max(r["startup_s"] for r in run["replicas"])
+        rss = max(r["peak_rss_mb"] for r in run["replicas"])
+        checks += [(f"ask p95 {run['p95_ms']:.0f} ms <= {REPLICA_TARGETS['p95_ms']:.0f} ms at {n}",
+                    run["p95_ms"] <= REPLICA_TARGETS["p95_ms"]),
+                   (f"replica start-up {start:.1f} s <= {REPLICA_TARGETS['startup_s']:.0f} s at {n}",
+                    start <= REPLICA_TARGETS["startup_s"]),
+                   (f"replica peak RSS {rss:,.0f} MB <= {REPLICA_TARGETS['rss_mb']:,.0f} MB at {n}",
+                    rss <= REPLICA_TARGETS["rss_mb"])]
+    return checks
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -359,7 +460,8 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[2000, 20000, 200000], help="chunks per store")
-    parser.add_argument("--modes", nargs="+", choices=("embedded", "server"), default=["embedded", "server"])
+    parser.add_argument("--modes", nargs="+", choices=("embedded", "server", "replicas"),
+                        default=["embedded", "server", "replicas"])
     parser.add_argument("--questions", type=int, default=0, help="first N dev questions (0: all 264)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent askers")
     parser.add_argument("--base", type=Path, default=OUT / "stores" / "realtimeqa", help="the store to replicate")
@@ -367,28 +469,40 @@ def main() -> None:
     parser.add_argument("--_measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--chroma-url", help=argparse.SUPPRESS)
     parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--_replica", help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args._replica:
+        print(json.dumps(measure_replica(args._replica, args.questions, args.clients, args.fresh)))
+        return
     if args._measure:
         print(json.dumps(measure(args._measure, args.chroma_url, args.server_pid, args.questions, args.clients)))
         return
-    if not (args.base / "docstore.sqlite3").exists():
+    if not (args.base / "chroma").exists():
         raise SystemExit(f"{args.base}: no store to replicate (run `python bench/quality.py --sets realtimeqa`)")
 
-    rows = []
+    rows, replicas = [], []
     for size in args.sizes:
         store = build(size, args.base, args.rebuild)
         warm_model(store)
         for mode in args.modes:
+            if mode == "replicas":
+                replicas.append(run_replicas(store, args))
+                print(replica_table(replicas[-1:], args.clients), file=sys.stderr, flush=True)
+                continue
             rows.append(run_child(store, mode, args))
             print(tables(rows[-1:], args.clients), file=sys.stderr, flush=True)
-    print(tables(rows, args.clients))
-    checks = targets(rows)
+    print(f"CPU: {cpu_flags()}")
+    print(tables(rows, args.clients) if rows else "")
+    print(replica_table(replicas, args.clients) if replicas else "")
+    checks = targets(rows) + replica_targets(replicas)
     for text, passed in checks:
         print(f"{'PASS' if passed else 'FAIL'}  {text}")
     saved = OUT / "query.json"
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "clients": args.clients,
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}  # torch's idle threads spin unless PASSIVE
-    saved.write_text(json.dumps({**meta, "rows": rows, "targets": [{"target": t, "passed": p} for t, p in checks]},
+    found = [{"target": t, "passed": p} for t, p in checks]
+    saved.write_text(json.dumps({**meta, "cpu": cpu_flags(), "rows": rows, "replicas": replicas, "targets": found},
                                 indent=2) + "\n")
     plot(rows, OUT / "query.png")
     shutil.copyfile(OUT / "query.png", ROOT / "bench" / "query.png")

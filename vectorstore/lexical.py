@@ -132,14 +132,19 @@ class LexicalIndex:
         shutil.rmtree(old, ignore_errors=True)
         return cls(folder)
 
-    def delete(self, ids: list[str], token: str | None = None) -> None:
-        """Tombstone chunks: they stop matching at once, and leave the index at its next rebuild. `token`: the
-        store version the index is current with after this delete (when it was current before it)."""
+    def delete(self, ids: list[str], articles: list[str], token: str | None = None) -> None:
+        """Tombstone the chunks of deleted articles: they stop matching at once, and leave the index at its next
+        rebuild; the articles leave the catalogue. `token`: the store version the index is current with after
+        this delete (when it was current before it)."""
         fresh = set(ids) - self.deleted
         if not fresh or not self.folder.exists():
             return
         self.deleted |= fresh | self._tombstones()  # and those another handle on this store wrote
         self.live[self._positions(self.deleted)] = False
+        for article_id in articles:
+            self.catalogue.pop(article_id, None)
+        (self.folder / "catalogue.json.tmp").write_text(json.dumps(self.catalogue))
+        os.replace(self.folder / "catalogue.json.tmp", self.folder / "catalogue.json")
         tmp = self.folder / (_DELETED + ".tmp")
         tmp.write_text(json.dumps(sorted(self.deleted)))
         os.replace(tmp, self.folder / _DELETED)

@@ -335,7 +335,7 @@ class Archive:
         self.parts.aliases.delete(where={"article_id": {"$in": got["ids"]}})
         token = self.bump()
         index = self._local_bm25()  # tombstones: they stop matching at once, where re-indexing costs seconds
-        index.delete(removed, token if index.token == before else None)
+        index.delete(removed, got["ids"], token if index.token == before else None)
         return removed
 
     def delete_article(self, article_id: str) -> bool:

@@ -21,7 +21,6 @@ from assistant.cite import Citation
 from assistant.ui import markdown, progress
 from assistant.ui.text import spans_of
 from vectorstore.article import StoredArticle
-from vectorstore.store import Archive
 
 
 @dataclass
