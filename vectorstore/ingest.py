@@ -15,6 +15,7 @@ from vectorstore.chroma import minhash_of
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
 from vectorstore.dedup import Deduplicator, signature
+from vectorstore.errors import StorageError, explain
 from vectorstore.load import iter_files, load
 from vectorstore.store import Archive
 
@@ -57,6 +58,7 @@ class Ingestor:
         self.dedup = Deduplicator(((i, minhash_of(m)) for i, m in self.stored.items()),
                                   archive.settings.near_duplicate)
         self.pending: list[tuple[Article, list[Chunk], bytes]] = []
+        self.committed = 0  # articles stored (added or replaced) by this run so far
 
     def run(self, paths: Iterable[Path], prune: bool = False,
             progress: bool | Callable[[Summary], None] = True) -> Summary:
@@ -66,6 +68,25 @@ class Ingestor:
         max_bytes = self.archive.settings.max_file_mb * 1024 * 1024
         files = list(iter_files(paths))  # listed first: the bar has a total, and so a time left
         bar = tqdm(total=len(files), unit=" files", desc="ingest", disable=progress is not True, dynamic_ncols=True)
+        try:
+            self._run(files, summary, seen, bar, progress, max_bytes)
+            if prune:
+                summary.pruned = self._prune(seen)
+            self._flush()
+            if not self.archive.url:  # embedded: BM25 is current when ingest returns; replicas rebuild their own
+                self.archive.refresh_lexical(wait=True)
+        except Exception as exc:
+            if (reason := explain(exc)) is None:
+                raise
+            raise StorageError(f"{self.archive.url or self.archive.folder}: {reason}; {self.committed} articles were"
+                               " stored in this run before it. Fix that and run the same command again: what is"
+                               " stored stays, the rest is added.") from exc
+        finally:
+            bar.close()
+        return summary
+
+    def _run(self, files: list[Path], summary: Summary, seen: dict[str, set[str]], bar: tqdm,
+             progress: bool | Callable[[Summary], None], max_bytes: int) -> None:
         try:
             for path in files:
                 ids = seen.setdefault(str(path), set())
@@ -79,15 +100,8 @@ class Ingestor:
                     if callable(progress):
                         progress(summary)
                 bar.update()
-            self._flush()
-            if prune:
-                summary.pruned = self._prune(seen)
         finally:
-            bar.close()
-            self._flush()
-            if not self.archive.url:  # embedded: BM25 is current when ingest returns; replicas rebuild their own
-                self.archive.refresh_lexical(wait=True)
-        return summary
+            self._flush()  # what was read before an interruption is stored
 
     def _fail(self, summary: Summary, line: str) -> None:
         summary.failed += 1
@@ -134,6 +148,7 @@ class Ingestor:
             return
         old = {a.id: self.stored[a.id] for a, _, _ in self.pending if a.id in self.stored}
         self.stored.update(self.archive.put(self.pending, old))  # later copies in this run are seen as stored
+        self.committed += len(self.pending)
         self.pending = []
 
     def _prune(self, seen: dict[str, set[str]]) -> int:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import re
 import shutil
 
+from chromadb.api.models.Collection import Collection
+from chromadb.errors import InternalError
 from click.testing import CliRunner
 from conftest import SEED, by_path, chunk, consistent, realtimeqa_subset
 
@@ -100,3 +104,31 @@ def test_stats_on_a_missing_store_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["stats", "--store", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
     assert "no archive here yet" in result.output and "Traceback" not in result.output
+
+
+def test_a_full_disk_is_one_line_saying_what_was_stored_and_what_to_do(tmp_path, monkeypatch):
+    """Chroma's chained tracebacks ("Error in compaction: Failed to apply logs…") become one line; the re-run
+    after freeing space stores the rest, each article once."""
+    news = realtimeqa_subset(tmp_path / "news.jsonl", 20)
+    store = tmp_path / "store"
+    real = Collection.upsert
+    calls = {"n": 0}
+
+    def full(self, *args, **kwargs):
+        if self.name.endswith(".articles"):
+            calls["n"] += 1
+            if calls["n"] > 1:
+                raise InternalError("Error in compaction: Failed to apply logs to the metadata segment") from OSError(
+                    errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "upsert", full)
+    monkeypatch.setattr("vectorstore.ingest._FLUSH_CHUNKS", 20)  # several commits, the second one fails
+    result = CliRunner().invoke(main, ["ingest", str(news), "--store", str(store), "--quiet"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = [x for x in result.output.splitlines() if x.strip()]
+    stored = int(re.search(r"(\d+) articles were stored", line).group(1))
+    assert "the disk is full" in line and "run the same command again" in line and 0 < stored < 20
+    monkeypatch.setattr(Collection, "upsert", real)
+    again = CliRunner().invoke(main, ["ingest", str(news), "--store", str(store), "--quiet"])
+    assert again.exit_code == 0 and f"added {20 - stored}, updated 0, unchanged {stored}" in again.output
