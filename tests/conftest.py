@@ -18,10 +18,10 @@ from vectorstore.embed import Embedder
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SEED = SHARED / "000_9ac7acf72945896c.txt"
-REALTIMEQA = SHARED / "realtimeqa-2022q4"
-SQUAD = SHARED / "squad2-sample"
+DATA = Path(__file__).resolve().parent / "data"  # vendored subsets: a plain clone has no ../shared
+SEED = DATA / "000_9ac7acf72945896c.txt"
+REALTIMEQA = DATA / "realtimeqa"
+SQUAD = DATA / "squad2"
 
 
 @pytest.fixture(autouse=True)

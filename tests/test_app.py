@@ -16,7 +16,7 @@ for _name, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"
 import gradio as gr  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-from conftest import free_port  # noqa: E402
+from conftest import SEED, free_port  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 import app  # noqa: E402
@@ -292,7 +292,7 @@ def test_upload_names_never_become_paths_and_limits_hold(tmp_path, embedder, mon
 def test_main_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, embedder, capsys):
     samples = tmp_path / "samples"
     samples.mkdir()
-    (samples / "seed.txt").write_text((ROOT / "samples" / "000_9ac7acf72945896c.txt").read_text())
+    (samples / "seed.txt").write_text(SEED.read_text())
     launched = {}
     monkeypatch.setattr(app, "SAMPLES", samples)
     monkeypatch.setattr(app, "Archive", lambda settings: Archive(settings, embedder))
