@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from conftest import REALTIMEQA, SEED, realtimeqa_subset
+from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
 from vectorstore import onnx_export
 from vectorstore.article import Article
@@ -17,6 +18,22 @@ from vectorstore.ingest import Ingestor
 from vectorstore.load import load
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
+
+
+class TestEmbedderStandard(EmbeddingsIntegrationTests):
+    """langchain-tests' EmbeddingsIntegrationTests on the default (int8 ONNX) backend."""
+
+    @property
+    def embeddings_class(self) -> type[Embedder]:
+        return Embedder
+
+
+class TestTorchEmbedderStandard(TestEmbedderStandard):
+    """The same suite on the torch backend."""
+
+    @property
+    def embedding_model_params(self) -> dict:
+        return {"backend": "torch"}
 
 
 @pytest.fixture(scope="module")
