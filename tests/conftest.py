@@ -8,8 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -76,7 +80,7 @@ def chroma_server(tmp_path_factory):
     proc.wait(timeout=20)
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
 def archive(request, tmp_path, embedder) -> Archive:
     """An empty archive, once on the embedded store and once on a Chroma server (own collection per test)."""
     url = request.getfixturevalue("chroma_server") if request.param == "server" else None
@@ -109,3 +113,51 @@ def news_store(tmp_path_factory, embedder) -> Archive:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def fresh_archive(folder: Path, embedder: Embedder, **settings) -> Archive:
+    """An archive in `folder`/store on the session's model (so no test loads its own), settings overridden."""
+    return Archive(Settings(store=folder / "store", **settings), embedder)
+
+
+@dataclass
+class ChatStub:
+    """An OpenAI-compatible chat endpoint on loopback (a hosted API cannot run here): streams `reply` word by word,
+    or `piece_chars` characters at a time (so markers arrive split), and records each request's body."""
+
+    url: str = ""
+    reply: str = ""
+    piece_chars: int = 0
+    requests: list[dict] = field(default_factory=list)
+
+    def pieces(self) -> list[str]:
+        if self.piece_chars:
+            return [self.reply[i : i + self.piece_chars] for i in range(0, len(self.reply), self.piece_chars)]
+        return [word + " " for word in self.reply.split(" ")]
+
+
+@pytest.fixture
+def chat_stub() -> Iterator[ChatStub]:
+    stub = ChatStub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            stub.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in stub.pieces():
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "stub",
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stub.url = f"http://127.0.0.1:{server.server_port}/v1"
+    yield stub
+    server.shutdown()
+    server.server_close()
