@@ -97,16 +97,12 @@ def realtimeqa_subset(path: Path, n: int) -> Path:
 
 @pytest.fixture(scope="session")
 def news_store(tmp_path_factory, embedder) -> Archive:
-    """The seed article among 20 other news articles and 40 Wikipedia passages: the assistant's test archive."""
+    """The seed article among 20 other news articles and 40 Wikipedia passages (all of tests/data): the assistant's
+    test archive."""
     from vectorstore.ingest import Ingestor
 
-    folder = tmp_path_factory.mktemp("news")
-    news = realtimeqa_subset(folder / "news.jsonl", 20)
-    wiki = folder / "wiki.jsonl"
-    with (SQUAD / "articles.jsonl").open() as src:
-        wiki.write_text("".join(next(src) for _ in range(40)))
-    archive = Archive(Settings(store=folder / "store"), embedder)
-    summary = Ingestor(archive).run([SEED, news, wiki], progress=False)
+    archive = fresh_archive(tmp_path_factory.mktemp("news"), embedder)
+    summary = Ingestor(archive).run([SEED, REALTIMEQA / "articles.jsonl", SQUAD / "articles.jsonl"], progress=False)
     assert summary.failed == 0, summary.errors
     return archive
 
