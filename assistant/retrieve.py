@@ -34,7 +34,7 @@ def _recency(published: str | None, as_of: date | None) -> float:
 
 
 class HybridRetriever(BaseRetriever):
-    """Top-k passages for a query under Filters (passed as `invoke(query, filters=...)`)."""
+    """Top-k passages for a query under Filters (passed as `invoke(query, filters=..., k=...)`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     archive: Archive
@@ -43,9 +43,10 @@ class HybridRetriever(BaseRetriever):
     passage_chars: int = 1000
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Filters | None = None
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Filters | None = None,
+        k: int | None = None,
     ) -> list[Document]:
-        return [Document(page_content=p.text, metadata=vars(p)) for p in self.passages(query, filters)]
+        return [Document(page_content=p.text, metadata=vars(p)) for p in self.passages(query, filters, k)]
 
     def passages(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
         return self.ranked(query, filters, k)[0]

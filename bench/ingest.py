@@ -5,7 +5,8 @@ token-exact chunking, a docstore and a BM25 index besides the vectors). This mea
 end, from JSONL files to a store that answers a query, in article characters per second. Each pipeline runs
 in its own fresh subprocess, so each pays its imports and model load and peak RSS is per pipeline. After the
 clock stops, each archive-chat store answers the corpus's questions (those whose answer is in the sample), so
-the int8 backend's speed is shown beside what it does to retrieval (answer_in_context@5).
+the int8 backend's speed is shown beside what it does to retrieval (answer_in_context@5). The CPU's model and its
+AVX2 / AVX-512 / VNNI flags go beside every result: the int8 speed-up depends on them (bench/README.md).
 
     python bench/ingest.py [--articles N] [--corpus PATH] [--backends onnx-int8 torch] [--questions PATH]
 """
@@ -19,6 +20,7 @@ START = time.perf_counter()  # before any heavy import: imports and model load c
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import platform  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -30,6 +32,31 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / ".." / "shared" / "data" / "realtimeqa-2022q4" / "articles.jsonl"
 QUERY = "What did the president say about the economy?"
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+
+
+def cpu_features(cpuinfo: str) -> dict:
+    """The first processor's model and the flags that decide int8 speed (VNNI: one instruction per 4-way int8 dot
+    product; AVX2 alone needs three), from the text of /proc/cpuinfo."""
+    first = cpuinfo.split("\n\n", 1)[0]
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name") or platform.processor() or "unknown", "avx2": "avx2" in flags,
+            "avx512": "avx512f" in flags, "vnni": bool(flags & {"avx512_vnni", "avx_vnni"})}
+
+
+def cpu_info() -> dict:
+    """This machine's CPU (flags unknown, None, where there is no /proc/cpuinfo)."""
+    try:
+        return cpu_features(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        return {"model": platform.processor() or "unknown", "avx2": None, "avx512": None, "vnni": None}
+
+
+def cpu_flags(cpu: dict) -> str:
+    """E.g. "AVX2 yes, AVX-512 yes, VNNI no"."""
+    return ", ".join(f"{name} {'?' if cpu[key] is None else 'yes' if cpu[key] else 'no'}"
+                     for name, key in (("AVX2", "avx2"), ("AVX-512", "avx512"), ("VNNI", "vnni")))
 
 
 def run_ours(corpus: Path, store: Path, backend: str) -> tuple[int, Any]:
@@ -175,15 +202,18 @@ def main() -> None:
             rows.append({"pipeline": name, "articles": articles, "chars": chars, **result,
                          "chars_per_s": chars / secs, "chunks_per_s": result["chunks"] / secs})
     tutorial = rows[-1]["chars_per_s"]
+    cpu = cpu_info()
     for row in rows:
         row["ratio"] = row["chars_per_s"] / tutorial
+        row["cpu"] = cpu
 
     head = ("pipeline", "articles", "article chars", "chunks", "seconds", "chars/s", "ratio", "chunks/s",
-            "peak RSS MB", "CPU s", "load 5m", "answer_in_context@5")
+            "peak RSS MB", "CPU s", "load 5m", "answer_in_context@5", "CPU flags")
     cells = [(r["pipeline"], f"{r['articles']:,}", f"{r['chars']:,}", f"{r['chunks']:,}", f"{r['seconds']:.1f}",
               f"{r['chars_per_s']:,.0f}", f"{r['ratio']:.2f}", f"{r['chunks_per_s']:.1f}", f"{r['peak_rss_mb']:,.0f}",
               f"{r['cpu_s']:.0f}", f"{r['load_avg_5min']:.2f}",
-              f"{r['answer_in_context_at_5']:.3f} of {r['questions']}" if r.get("questions") else "–")
+              f"{r['answer_in_context_at_5']:.3f} of {r['questions']}" if r.get("questions") else "–",
+              cpu_flags(r["cpu"]))
              for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *cells, strict=True)]
     for i, line in enumerate([head, *cells]):
@@ -192,6 +222,7 @@ def main() -> None:
         if i == 0:
             print("  ".join("-" * w for w in widths))
     print("ratio: chars/s over the tutorial's, same run")
+    print(f"CPU: {cpu['model']} ({cpu_flags(cpu)}); the int8 speed-up depends on VNNI, see bench/README.md")
 
     out = ROOT / "bench" / "out" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)

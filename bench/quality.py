@@ -1,4 +1,4 @@
-"""Answer quality: archive-chat vs. the LangChain tutorial pipeline, on the two dev sets in ../shared/data.
+"""Answer quality: archive-chat vs. the LangChain tutorial pipeline, on the two dev sets (default: ../shared/data).
 
 Why: the ingest benchmark says what archive-chat's extra work costs; this says what it buys. Both pipelines run
 through the same `assistant.evaluate.run`, so every metric (answer in context, answer contains, F1, source hit,
@@ -8,7 +8,8 @@ only come from showing more text can be told apart. The tutorial has no answerer
 top retrieved chunk, it never refuses, and it ignores the questions' date filters. Stores are kept under
 bench/out/stores and reused, so a rerun only re-asks the questions.
 
-    python bench/quality.py [--sets realtimeqa squad2] [--k 5] [--baseline-k 4] [--rebuild] [--wait-log PATH]
+    python bench/quality.py [--data ../shared/data] [--sets realtimeqa squad2] [--k 5] [--baseline-k 4] [--rebuild]
+                            [--wait-log PATH]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".." / "shared" / "data"
-SETS = {"realtimeqa": DATA / "realtimeqa-2022q4", "squad2": DATA / "squad2-sample"}
+SETS = {"realtimeqa": "realtimeqa-2022q4", "squad2": "squad2-sample"}  # folders under --data
 OUT = ROOT / "bench" / "out"
 COLUMNS = ("answer_in_context_at_k", "context_chars", "answer_contains", "f1", "source_hit_at_k", "mrr_at_k",
            "refused_unanswerable", "false_refusal", "latency_p50_ms", "latency_p95_ms")
@@ -129,6 +130,7 @@ def targets(rows: list[dict]) -> list[tuple[str, bool]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="the folder holding the dev sets")
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=["realtimeqa", "squad2"])
     parser.add_argument("--k", type=int, default=5, help="archive-chat's passages per question")
     parser.add_argument("--baseline-k", type=int, default=4, help="the tutorial's chunks per question")
@@ -138,7 +140,7 @@ def main() -> None:
 
     rows: list[dict] = []
     for name in args.sets:
-        folder = SETS[name].resolve()
+        folder = (args.data / SETS[name]).resolve()
         tutorial = Tutorial(OUT / "stores" / f"{name}-tutorial", folder / "articles.jsonl", args.rebuild)
         wait_for(args.wait_log)
         archive = our_archive(name, folder / "articles.jsonl")

@@ -8,7 +8,7 @@ process (start-up = imports + opening the store + the first answer), on the embe
 `chroma run` server started here; in both, 8 threads then ask at once, as a multi-user app would.
 
     python bench/query.py [--sizes 2000 20000 200000] [--modes embedded server] [--questions N] [--clients 8]
-                          [--base bench/out/stores/realtimeqa] [--rebuild]
+                          [--base bench/out/stores/realtimeqa] [--data ../shared/data] [--rebuild]
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-QUESTIONS = ROOT / ".." / "shared" / "data" / "realtimeqa-2022q4" / "questions.jsonl"
+DATA = ROOT / ".." / "shared" / "data"
+QUESTIONS = Path("realtimeqa-2022q4") / "questions.jsonl"  # under --data
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
 sys.path.insert(0, str(ROOT))
 TARGETS = {"ask_p95_ms": 100.0, "startup_s": 10.0, "rss_mb": 2048.0}
@@ -157,7 +158,8 @@ def concurrent(ask: Callable[[object], object], questions: list, clients: int, p
             "cpu_ms": (cpu_of(pids) - cpu) * 1000 / len(questions)}
 
 
-def measure(store: Path, url: str | None, server_pid: int | None, limit: int, clients: int) -> dict:
+def measure(store: Path, url: str | None, server_pid: int | None, questions_path: Path, limit: int,
+            clients: int) -> dict:
     """Open the store, answer once (start-up), then time ask and retrieval over the dev questions."""
     from assistant.ask import Assistant
     from vectorstore.settings import Settings
@@ -170,7 +172,7 @@ def measure(store: Path, url: str | None, server_pid: int | None, limit: int, cl
     from assistant.evaluate import read_questions
     from vectorstore.filters import Filters
 
-    questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
+    questions = list(read_questions(questions_path, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
     k = assistant.settings.k
 
     def retrieve(q) -> object:
@@ -319,7 +321,7 @@ def warm_model(store: Path) -> None:
 def run_child(store: Path, mode: str, args: argparse.Namespace) -> dict:
     """One measurement in a fresh process; the server, when there is one, is started and stopped around it."""
     command = [sys.executable, __file__, "--_measure", str(store), "--questions", str(args.questions),
-               "--clients", str(args.clients)]
+               "--clients", str(args.clients), "--data", str(args.data)]
 
     def child(extra: list[str]) -> dict:
         done = subprocess.run(command + extra, stdout=subprocess.PIPE, text=True, check=True)
@@ -466,6 +468,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=0, help="first N dev questions (0: all 264)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent askers")
     parser.add_argument("--base", type=Path, default=OUT / "stores" / "realtimeqa", help="the store to replicate")
+    parser.add_argument("--data", type=Path, default=DATA, help="the folder holding the dev sets")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the replicated stores")
     parser.add_argument("--_measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--chroma-url", help=argparse.SUPPRESS)
@@ -477,7 +480,8 @@ def main() -> None:
         print(json.dumps(measure_replica(args._replica, args.questions, args.clients, args.fresh)))
         return
     if args._measure:
-        print(json.dumps(measure(args._measure, args.chroma_url, args.server_pid, args.questions, args.clients)))
+        print(json.dumps(measure(args._measure, args.chroma_url, args.server_pid, args.data / QUESTIONS, args.questions,
+                                 args.clients)))
         return
     if not (args.base / "chroma").exists():
         raise SystemExit(f"{args.base}: no store to replicate (run `python bench/quality.py --sets realtimeqa`)")

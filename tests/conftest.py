@@ -8,8 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,10 +22,10 @@ from vectorstore.embed import Embedder
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SEED = SHARED / "000_9ac7acf72945896c.txt"
-REALTIMEQA = SHARED / "realtimeqa-2022q4"
-SQUAD = SHARED / "squad2-sample"
+DATA = Path(__file__).resolve().parent / "data"  # vendored subsets: a plain clone has no ../shared
+SEED = DATA / "000_9ac7acf72945896c.txt"
+REALTIMEQA = DATA / "realtimeqa"
+SQUAD = DATA / "squad2"
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +80,7 @@ def chroma_server(tmp_path_factory):
     proc.wait(timeout=20)
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
 def archive(request, tmp_path, embedder) -> Archive:
     """An empty archive, once on the embedded store and once on a Chroma server (own collection per test)."""
     url = request.getfixturevalue("chroma_server") if request.param == "server" else None
@@ -93,16 +97,12 @@ def realtimeqa_subset(path: Path, n: int) -> Path:
 
 @pytest.fixture(scope="session")
 def news_store(tmp_path_factory, embedder) -> Archive:
-    """The seed article among 20 other news articles and 40 Wikipedia passages: the assistant's test archive."""
+    """The seed article among 20 other news articles and 40 Wikipedia passages (all of tests/data): the assistant's
+    test archive."""
     from vectorstore.ingest import Ingestor
 
-    folder = tmp_path_factory.mktemp("news")
-    news = realtimeqa_subset(folder / "news.jsonl", 20)
-    wiki = folder / "wiki.jsonl"
-    with (SQUAD / "articles.jsonl").open() as src:
-        wiki.write_text("".join(next(src) for _ in range(40)))
-    archive = Archive(Settings(store=folder / "store"), embedder)
-    summary = Ingestor(archive).run([SEED, news, wiki], progress=False)
+    archive = fresh_archive(tmp_path_factory.mktemp("news"), embedder)
+    summary = Ingestor(archive).run([SEED, REALTIMEQA / "articles.jsonl", SQUAD / "articles.jsonl"], progress=False)
     assert summary.failed == 0, summary.errors
     return archive
 
@@ -134,3 +134,51 @@ def consistent(archive: Archive) -> set[str]:
 def chunk(archive: Archive, chunk_id: str) -> dict:
     """A committed chunk's row (text, section, span, article metadata)."""
     return archive.passages([chunk_id])[chunk_id]
+
+
+def fresh_archive(folder: Path, embedder: Embedder, **settings) -> Archive:
+    """An archive in `folder`/store on the session's model (so no test loads its own), settings overridden."""
+    return Archive(Settings(store=folder / "store", **settings), embedder)
+
+
+@dataclass
+class ChatStub:
+    """An OpenAI-compatible chat endpoint on loopback (a hosted API cannot run here): streams `reply` word by word,
+    or `piece_chars` characters at a time (so markers arrive split), and records each request's body."""
+
+    url: str = ""
+    reply: str = ""
+    piece_chars: int = 0
+    requests: list[dict] = field(default_factory=list)
+
+    def pieces(self) -> list[str]:
+        if self.piece_chars:
+            return [self.reply[i : i + self.piece_chars] for i in range(0, len(self.reply), self.piece_chars)]
+        return [word + " " for word in self.reply.split(" ")]
+
+
+@pytest.fixture
+def chat_stub() -> Iterator[ChatStub]:
+    stub = ChatStub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            stub.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in stub.pieces():
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "stub",
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stub.url = f"http://127.0.0.1:{server.server_port}/v1"
+    yield stub
+    server.shutdown()
+    server.server_close()

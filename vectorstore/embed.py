@@ -17,6 +17,8 @@ from typing import Literal, get_args
 from langchain_core.embeddings import Embeddings
 from tokenizers import Tokenizer
 
+from vectorstore.settings import Settings, default_device
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -35,13 +37,16 @@ class Embedder(Embeddings):
     """LangChain `Embeddings` over a model folder, loaded lazily; vectors are unit length."""
 
     def __init__(self, model: Path | None = None, batch_size: int = 64, backend: Backend = "onnx-int8",
-                 cache: Path | None = None) -> None:
+                 cache: Path | None = None, device: str | None = None) -> None:
+        """`device`: the torch backend's torch device; by default the `device` setting (ARCHIVE_CHAT_DEVICE),
+        else the GPU when torch sees one."""
         self.path = Path(model) if model else packaged_model()
         if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
             raise FileNotFoundError(f"{self.path}: not a sentence-transformers model folder")
         if backend not in BACKENDS:
             raise ValueError(f"embedding backend {backend!r}: expected one of {', '.join(BACKENDS)}")
         self.batch_size, self.backend, self.cache = batch_size, backend, cache
+        self.device = device or Settings().device
         if backend == "onnx-int8":
             _check_mean_pooling(self.path)
 
@@ -53,7 +58,7 @@ class Embedder(Embeddings):
 
         logging.disable_progress_bar()
 
-        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        return SentenceTransformer(str(self.path), device=self.device or default_device(), local_files_only=True)
 
     @cached_property
     def encoder(self):

@@ -16,6 +16,14 @@ def default_store() -> Path:
     return Path(base) / "archive-chat"
 
 
+def default_device() -> str:
+    """Where the torch backend embeds when `device` is unset: on the GPU when torch sees one. Asked only when that
+    backend loads its model: importing torch takes seconds, and the default onnx-int8 backend never needs it."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARCHIVE_CHAT_", extra="ignore")
 
@@ -26,6 +34,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = 240
     embed_batch: int = 64
     embed_backend: Literal["onnx-int8", "torch"] = "onnx-int8"  # a store keeps the one it was built with
+    device: str | None = None  # the torch backend's torch device (cpu, cuda, cuda:1, mps); unset: default_device()
     near_duplicate: float = 0.9
     max_file_mb: int = 256
     k: int = 5

@@ -107,7 +107,7 @@ class Archive:
             self.parts.state.upsert(ids=[_EMBEDDING], embeddings=[NO_VECTOR], metadatas=[{"backend": backend}])
         if self._embedder and self._embedder.backend == backend:
             return self._embedder
-        return Embedder(self.settings.model, self.settings.embed_batch, backend)
+        return Embedder(self.settings.model, self.settings.embed_batch, backend, device=self.settings.device)
 
     # ---- reading: what retrieval, the UI, the CLI and evaluation may ask --------------------------------------
 

@@ -7,14 +7,13 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from conftest import fresh_archive
 
 from assistant import Assistant
 from assistant.cli import main
 from assistant.timeframe import timeframe
 from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
-from vectorstore.store import Archive
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 
@@ -108,7 +107,7 @@ def test_as_of_date_prefers_the_story_nearest_to_it(tmp_path, embedder):
                 "text": f"The Porto city council approved the harbour budget of {money} euros after a long debate."}
                for day, money in (("2015-03-01", "12 million"), ("2022-10-08", "40 million"))]
     (tmp_path / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = fresh_archive(tmp_path, embedder)
     Ingestor(archive).run([tmp_path / "news.jsonl"], progress=False)
     ask = Assistant(archive).ask
     question = "What harbour budget did the Porto city council approve?"

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -86,7 +85,7 @@ def test_any_language_or_symbols_get_an_answer(assistant, question):
     well_formed(assistant.ask(question))
 
 
-@settings(max_examples=15, deadline=timedelta(seconds=30), database=None,
+@settings(max_examples=15, deadline=None, database=None,  # sizes are bounded; time varies with the machine's load
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(question=st.text(max_size=200) | st.text(alphabet=st.characters(codec="utf-8"), min_size=LIMIT - 5,
                                                     max_size=LIMIT + 5))

@@ -24,14 +24,12 @@ def local(news_store) -> Assistant:
 
 
 def test_local_model_streams_and_only_grounded_sentences_reach_the_user(local):
-    """A 135M model is demo quality: whatever it writes, what is shown is either a refusal or sentences that an
-    excerpt supports, each with that excerpt's marker."""
+    """A 135M model is demo quality, but greedy decoding over the test archive writes something about the
+    delegation: what is shown are sentences that an excerpt supports, each with that excerpt's marker."""
     pieces = list(local.stream(HAMAS))
     answer = pieces[-1]
     assert sum(1 for p in pieces[:-1] if isinstance(p, str) and p.strip()) > 3  # generated tokens streamed
-    if answer.refused:
-        assert answer.citations == []
-        return
+    assert not answer.refused and answer.citations, answer.answer  # else the check below checks nothing
     by_n = {c.n: c for c in answer.citations}
     for start, end in sentences(answer.answer):
         sentence = answer.answer[start:end]

@@ -7,6 +7,7 @@ import threading
 import zipfile
 
 import pytest
+from conftest import fresh_archive
 
 from assistant import uploads
 
@@ -79,9 +80,6 @@ def test_broken_files_are_lines_not_crashes(tmp_path):
 
 
 def test_ingest_files_streams_running_counts_then_each_file(tmp_path, embedder):
-    from vectorstore.settings import Settings
-    from vectorstore.store import Archive
-
     files = []
     for i in range(2):
         files.append(tmp_path / f"news-{i}.jsonl")
@@ -89,7 +87,7 @@ def test_ingest_files_streams_running_counts_then_each_file(tmp_path, embedder):
             f'{{"title": "Flood {i}{j}", "text": "The river flooded the town of Ambry{i}{j} in May."}}\n'
             for j in range(3)) + "not json\n")
     lock, after = threading.Lock(), []
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = fresh_archive(tmp_path, embedder)
     events = list(uploads.ingest_files(archive, files, lock, lambda: after.append(lock.locked()), every=0))
     finished = [(path, s.added, s.failed) for path, s, done in events if done]
     assert finished == [(files[0], 3, 1), (files[1], 3, 1)] and after == [True, True] and not lock.locked()

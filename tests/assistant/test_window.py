@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from conftest import fresh_archive
 
 from assistant import window as window_module
 from assistant.passage import Passage
@@ -13,7 +14,6 @@ from assistant.retrieve import HybridRetriever
 from assistant.window import merged, widen
 from vectorstore.ingest import Ingestor
 from vectorstore.sentences import sentences
-from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
 FILLER = [
@@ -38,7 +38,7 @@ def archive(tmp_path_factory, embedder) -> Archive:
     folder = tmp_path_factory.mktemp("window")
     (folder / "news.jsonl").write_text(json.dumps({"url": "https://example.org/harbour", "title": "Harbour report",
                                                    "date": "2022-10-03", "text": HARBOUR}) + "\n")
-    archive = Archive(Settings(store=folder / "store", chunk_tokens=20), embedder)
+    archive = fresh_archive(folder, embedder, chunk_tokens=20)
     Ingestor(archive).run([folder / "news.jsonl"], progress=False)
     return archive
 

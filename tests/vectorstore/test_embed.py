@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from conftest import REALTIMEQA, SEED, realtimeqa_subset
+from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
 from vectorstore import onnx_export
 from vectorstore.article import Article
@@ -17,6 +18,22 @@ from vectorstore.ingest import Ingestor
 from vectorstore.load import load
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
+
+
+class TestEmbedderStandard(EmbeddingsIntegrationTests):
+    """langchain-tests' EmbeddingsIntegrationTests on the default (int8 ONNX) backend."""
+
+    @property
+    def embeddings_class(self) -> type[Embedder]:
+        return Embedder
+
+
+class TestTorchEmbedderStandard(TestEmbedderStandard):
+    """The same suite on the torch backend."""
+
+    @property
+    def embedding_model_params(self) -> dict:
+        return {"backend": "torch"}
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +143,28 @@ def test_building_leaves_no_console_handler_on_the_root_logger(monkeypatch):
     assert root.handlers == []
     logging.warning("without it")
     assert root.handlers  # what would have happened
+
+
+def test_torch_device_defaults_to_the_gpu_when_torch_sees_one(monkeypatch):
+    import torch
+
+    from vectorstore.settings import default_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_device() == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_device() == "cpu"
+
+
+def test_torch_backend_embeds_on_the_configured_device(monkeypatch, torch_embedder):
+    monkeypatch.delenv("ARCHIVE_CHAT_DEVICE", raising=False)
+    assert Embedder(backend="torch").device is None  # unset: default_device() when the model loads
+    monkeypatch.setenv("ARCHIVE_CHAT_DEVICE", "cpu")
+    assert Settings().device == "cpu"
+    on_cpu = Embedder(backend="torch")
+    assert on_cpu.device == "cpu" and on_cpu.model.device.type == "cpu"
+    assert np.allclose(on_cpu.embed_query("harbour"), torch_embedder.embed_query("harbour"), atol=1e-6)
+    monkeypatch.setenv("ARCHIVE_CHAT_DEVICE", "no-such-device")  # the setting reaches torch
+    with pytest.raises(RuntimeError, match="no-such-device"):
+        _ = Embedder(backend="torch").model
+    assert Embedder(backend="torch", device="cpu").device == "cpu"  # an argument wins over the setting

@@ -15,12 +15,11 @@ import signal
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import matplotlib
 import pytest
-from conftest import by_path, consistent
+from conftest import by_path, consistent, fresh_archive
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
@@ -34,11 +33,10 @@ from vectorstore.ingest import Ingestor
 from vectorstore.load import SUPPORTED, load
 from vectorstore.load.records import MAX_RECORD_BYTES
 from vectorstore.settings import Settings
-from vectorstore.store import Archive
 
 MiB = 1024 * 1024
 HANG = 120  # seconds: far beyond what any case here needs; only a hang (or a quadratic blow-up) reaches it
-FUZZ = settings(max_examples=25, deadline=timedelta(seconds=20), database=None,
+FUZZ = settings(max_examples=25, deadline=None, database=None,  # sizes are bounded; time varies with the load
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 WORDS = ["harbour", "council", "river", "bridge", "museum", "festival", "railway", "station", "market", "school",
@@ -501,7 +499,7 @@ def test_ingest_batch_of_good_and_hostile_files(tmp_path, embedder):
            "opened on Sunday with free rides."}).encode() + b"\n", b"\n")
     sparse(folder / "over.jsonl", (Settings().max_file_mb + 1) * MiB)
 
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = fresh_archive(tmp_path, embedder)
     lines: list[str] = []
     with within(HANG * 3):
         summary = Ingestor(archive, report=lines.append).run([folder], progress=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from conftest import REALTIMEQA, SEED
 from matplotlib.figure import Figure
 from pypdf import PdfWriter
 from warcio.archiveiterator import ArchiveIterator
@@ -19,10 +20,6 @@ from vectorstore import load as loaders
 from vectorstore.article import Article, LoadError
 from vectorstore.dates import to_iso
 from vectorstore.load import SUPPORTED, iter_files, load
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-SEED = DATA / "000_9ac7acf72945896c.txt"
-REALTIMEQA = DATA / "realtimeqa-2022q4" / "articles.jsonl"
 
 PARAGRAPHS = (
     "<p>The council voted on Tuesday to approve the new bridge over the river, ending a decade of debate.</p>"
@@ -243,7 +240,7 @@ def test_broken_html(tmp_path, html):
 
 
 def test_realtimeqa_record(tmp_path):
-    with REALTIMEQA.open(encoding="utf-8") as lines:
+    with (REALTIMEQA / "articles.jsonl").open(encoding="utf-8") as lines:
         record = json.loads(next(lines))
     result = article(write(tmp_path / "a.jsonl", json.dumps(record) + "\n"))
     assert result.title == "New airline routes: May's roundup of new flights"
