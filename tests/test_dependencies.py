@@ -14,7 +14,7 @@ import pytest
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"assistant", "vectorstore", "app", "conftest"}
+OURS = {"assistant", "vectorstore", "app", "conftest", *(p.stem for p in (ROOT / "tests").glob("*.py"))}
 # Declared though never imported by name: why each is needed.
 UNIMPORTED = {"gguf": "transformers reads GGUF files with it", "accelerate": "transformers needs it for GGUF",
               "playwright": "imported through pytest.importorskip", "pytest-asyncio": "a pytest plugin",
