@@ -1,7 +1,7 @@
 """Answer quality: archive-chat vs. the LangChain tutorial pipeline, on the two dev sets in ../shared/data.
 
 Why: the ingest benchmark says what archive-chat's extra work costs; this says what it buys. Both pipelines run
-through the same `assistant.evaluate.run`, so every metric (answer in context, answer contains, F1, source hit,
+through the same `assistant.eval.run.run`, so every metric (answer in context, answer contains, F1, source hit,
 refusals, latency) is computed by the same code. The tutorial runs twice: at k=4, the issue's baseline, and at
 the k that shows about as much text as archive-chat's five passages (`tutorial-same-text`), so that gains that
 only come from showing more text can be told apart. The tutorial has no answerer: its "answer" is the text of its
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.ask import Answer, Assistant  # noqa: E402
 from assistant.cite import Citation  # noqa: E402
-from assistant.evaluate import run  # noqa: E402
+from assistant.eval.run import run  # noqa: E402
 from vectorstore.embed import packaged_model  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402

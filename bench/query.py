@@ -138,7 +138,10 @@ def proc_rss_mb(pid: int | str = "self") -> tuple[float, float]:
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
-    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+    """p50 and p95 as `archive-chat eval` reports them (nearest rank), so the two benches' numbers compare."""
+    from assistant.eval.metrics import percentile
+
+    return float(percentile(values, 50)), float(percentile(values, 95))
 
 
 def cpu_of(pids: list[int | str]) -> float:
@@ -185,7 +188,7 @@ def measure(store: Path, url: str | None, server_pid: int | None, limit: int, cl
     assistant.ask("Which airline is suspending service at JFK?", filters={"date": "2022-10-06"})
     startup = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
 
-    from assistant.evaluate import read_questions
+    from assistant.eval.questions import read_questions
     from assistant.filters import Filters
 
     questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]

@@ -436,7 +436,7 @@ def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
 
 
 def test_thumbs_append_feedback_that_eval_reads(served, news_store):
-    from assistant.evaluate import read_questions
+    from assistant.eval.questions import read_questions
 
     path = news_store.folder / "feedback.jsonl"
     path.unlink(missing_ok=True)
