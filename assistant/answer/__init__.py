@@ -14,12 +14,14 @@ NO_ANSWER = "The archive has no passage that answers this."
 
 @dataclass
 class Draft:
-    """What an answerer returns: the text with [n] markers, the citations they lead to, or a refusal."""
+    """What an answerer returns: the text with [n] markers, the citations they lead to, or a refusal; and the
+    short answer the text opens with (None for a refusal or a question that wants an explanation)."""
 
     text: str
     refused: bool
     citations: list[Citation] = field(default_factory=list)
     invalid_markers: int = 0
+    short_answer: str | None = None
 
 
 class Answerer(Protocol):
