@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer import NO_ANSWER, Draft
+from assistant.answer import NO_ANSWER, Draft, opening_short_answer
 from assistant.answer.ner import tag
 from assistant.answer.qtype import answer_type
 from assistant.answer.short import Candidate, ShortWeights, candidates
@@ -26,7 +26,6 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
-_SHORT = re.compile(r"^(.{1,100}?) \[\d+\]\.")  # an answer's opening short answer
 _CANDIDATE_SENTENCES = 6  # spaCy reads this many of the best sentences, no more
 
 
@@ -58,9 +57,7 @@ def already_said(question: str, history: list[tuple[str, str]]) -> set[str]:
     if not history or not leans_on_history(question):
         return set()
     earlier, said = history[-1]
-    match = _SHORT.match(said)
-    short = match.group(1) if match and len(match.group(1).split()) <= 8 else ""
-    return terms(earlier) | terms(short)
+    return terms(earlier) | terms(opening_short_answer(said) or "")
 
 
 @dataclass

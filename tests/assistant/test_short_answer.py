@@ -7,9 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+import test_llm
 from click.testing import CliRunner
+from test_llm import _Stub
 
 from assistant import Assistant, uploads
+from assistant.answer import opening_short_answer
+from assistant.answer.llm import LLMAnswerer, chat_model
 from assistant.answer.ner import tag
 from assistant.answer.qtype import answer_type
 from assistant.cli import main
@@ -23,6 +27,7 @@ DATA = ROOT / "tests" / "data"
 SEED = ROOT / "samples" / "000_9ac7acf72945896c.txt"
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 NASA = "How much did NASA pay for the lunar lander's instruments?"
+stub = test_llm.stub  # the stub OpenAI-compatible server, as a fixture here too
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +145,22 @@ def test_short_answer_scores_use_squad_normalisation():
     assert partial["short_answer_em"] == 0.0 and partial["short_answer_f1"] == 0.8
     assert partial["short_answer_contains"] == 1.0
     assert short_scores(None, ["x"])["short_answer_f1"] == 0.0
+
+
+def test_an_llm_is_asked_to_open_with_the_short_answer(small_store, stub):
+    _Stub.reply = "Ahmed Abdel Hadi [1]. The Hamas delegation was headed by Ahmed Abdel Hadi [1]. See [7]."
+    settings = Settings(llm_base_url=f"http://127.0.0.1:{stub.server_port}/v1")
+    answer = Assistant(small_store, LLMAnswerer(chat_model("openai:stub", settings))).ask(HAMAS)
+    assert answer.short_answer == "Ahmed Abdel Hadi" and answer.to_json()["short_answer"] == "Ahmed Abdel Hadi"
+    assert answer.invalid_markers == 1 and [c.n for c in answer.citations] == [1]  # citation checks unchanged
+    assert "Open with the short answer" in _Stub.requests[-1]["messages"][0]["content"]
+
+
+@pytest.mark.parametrize(("text", "short"), [
+    ("Hasan Huballah [1][2]. He led the Hezbollah team [1].", "Hasan Huballah"),
+    ("The delegation was headed by Ahmed Abdel Hadi [1].", None),  # a sentence, not a phrase
+    ("Hamas [1]. It sent a delegation [1].", None),  # the question already says it
+    ("The archive has no passage that answers this.", None),
+])
+def test_the_short_answer_an_llm_opens_with(text, short):
+    assert opening_short_answer(text, HAMAS) == short
