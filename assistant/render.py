@@ -77,10 +77,15 @@ def linked_text(text: str, numbers: Iterable[int] | None = None) -> str:
 
 
 def answer_html(answer: Any) -> str:
-    """The answer for the chat bubble: a visible refusal, or the text with its markers as links."""
+    """The answer for the chat bubble: a visible refusal, or the text with its markers as links and the short
+    answer it opens with in bold."""
     if _get(answer, "refused"):
         return f'<div class="refusal"><strong>{esc(NO_ANSWER)}</strong></div>'
-    return linked_text(_get(answer, "answer", ""), [_get(c, "n") for c in _get(answer, "citations", [])])
+    text, short = _get(answer, "answer", ""), _get(answer, "short_answer")
+    numbers = [_get(c, "n") for c in _get(answer, "citations", [])]
+    if short and text.startswith(short):
+        return f"<strong>{linked_text(short)}</strong>{linked_text(text[len(short):], numbers)}"
+    return linked_text(text, numbers)
 
 
 def spans_of(citation: Record) -> list[tuple[int, int]]:

@@ -18,6 +18,7 @@ from assistant.answer.ner import tag
 from assistant.answer.qtype import answer_type
 from assistant.cli import main
 from assistant.eval.metrics import short_scores
+from assistant.render import answer_html
 from vectorstore.ingest import Ingestor
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
@@ -164,3 +165,9 @@ def test_an_llm_is_asked_to_open_with_the_short_answer(small_store, stub):
 ])
 def test_the_short_answer_an_llm_opens_with(text, short):
     assert opening_short_answer(text, HAMAS) == short
+
+
+def test_the_ui_shows_the_short_answer_in_bold():
+    html = answer_html({"answer": "Al-Manar <b> [1]. It aired [1].", "short_answer": "Al-Manar <b>", "refused": False,
+                        "citations": [{"n": 1}]})
+    assert html.startswith("<strong>Al-Manar &lt;b&gt;</strong> ") and 'href="#source-1"' in html
