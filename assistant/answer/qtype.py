@@ -16,7 +16,9 @@ _ENTITIES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "
 _PERSON = ("PERSON", "ORG", "NORP", "GPE")
 _PLACE = ("GPE", "LOC", "FAC", "ORG")
 _DATE = ("DATE", "TIME")
-_HOW = {"many": ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"), "much": ("MONEY", "QUANTITY", "PERCENT", "CARDINAL"),
+# "how many days" is answered by "63 days", which spaCy tags DATE
+_HOW = {"many": ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME"),
+        "much": ("MONEY", "QUANTITY", "PERCENT", "CARDINAL"),
         "long": ("DATE", "TIME", "QUANTITY", "CARDINAL"), "old": ("DATE", "CARDINAL", "QUANTITY"),
         "often": ("DATE", "TIME", "CARDINAL")}
 # the noun after which/what, and the entity labels that name one
@@ -125,4 +127,9 @@ def answer_type(question: str) -> AnswerType:
         return AnswerType("date", _DATE)
     words = [(t.lower_, t.pos_) for t in tag([asked])[0]]
     at = next((i for i, (w, _) in enumerate(words) if w == wh), None)
-    return _typed_noun(_noun_after(words, at) if at is not None else None)
+    noun = _noun_after(words, at) if at is not None else None
+    if noun is None:  # "What was Hero of Alexandria's nationality?": the first noun of a kind we know
+        after = words[(at or 0) + 1 :]
+        noun = next((w for (w, pos), (nxt, _) in zip(after, [*after[1:], ("", "")], strict=True)
+                     if pos == "NOUN" and w.rstrip("s") in _NOUNS and nxt != "-"), None)  # not "man-made"
+    return _typed_noun(noun)
