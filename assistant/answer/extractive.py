@@ -120,7 +120,8 @@ class ExtractiveAnswerer:
         """Score the sentences, then look for the short answer in the best few."""
         asked = weights(question)
         keys = key_terms(asked)
-        ranked = [s for s in self.score(question, passages) if on_topic(passages[s.passage_rank].text, keys)]
+        about = {rank for rank, p in enumerate(passages) if on_topic(p.text, keys)}
+        ranked = [s for s in self.score(question, passages) if s.passage_rank in about]
         if not ranked:
             return Reading(None, None, [], 0.0, False)
         kind = answer_type(question)

@@ -44,7 +44,7 @@ class Candidate:
 
 def _spans(doc: Any, asked: AnswerType) -> list[tuple[int, int, float]]:
     """Token spans of the asked type with how well their label fits (1 for the first label asked, at most 0.5 for
-    the others: a "who" question wants a person first)."""
+    the others: a "who" question wants a person first; for an untyped "what", entities and noun phrases alike)."""
     out = []
     for ent in doc.ents:
         if ent.label_ in asked.labels:
@@ -52,7 +52,7 @@ def _spans(doc: Any, asked: AnswerType) -> list[tuple[int, int, float]]:
             while end < len(doc) and doc[end].lower_ in _SCALE:  # "65 lakh", "10 million", "3 percent"
                 end += 1
             rank = asked.labels.index(ent.label_)
-            out.append((ent.start, end, 1.0 if rank == 0 else 0.6 - 0.1 * rank))
+            out.append((ent.start, end, 0.5 if asked.phrases else 1.0 if rank == 0 else 0.6 - 0.1 * rank))
     if asked.noun:
         out += _named_after(doc, asked.noun)
     if asked.phrases:
@@ -62,7 +62,7 @@ def _spans(doc: Any, asked: AnswerType) -> list[tuple[int, int, float]]:
             if token is not None and token.pos_ in _PHRASE and i not in taken:
                 start = i if start is None else start
             elif start is not None:
-                out.append((start, i, 0.4))
+                out.append((start, i, 0.5))
                 start = None
     return out
 
@@ -100,15 +100,14 @@ def _trimmed(doc: Any, start: int, end: int, question: set[str]) -> tuple[int, i
     return start, end
 
 
-def _proximity(doc: Any, start: int, end: int, weights: dict[str, float]) -> float:
-    """The question's words near the span, each weighted and counted less the farther it stands (0..1)."""
-    total = sum(weights.values()) or 1.0
+def _proximity(hits: list[tuple[int, str]], start: int, end: int, weights: dict[str, float]) -> float:
+    """The question's words near the span, each weighted and counted less the farther it stands (0..1); `hits`
+    are the sentence's (token index, question word) pairs."""
     near: dict[str, int] = {}
-    for i, token in enumerate(doc):
-        for t in terms(token.text) & weights.keys():
-            gap = start - i if i < start else i - end + 1 if i >= end else 0
-            near[t] = min(near.get(t, gap), gap)
-    return sum(weights[t] / (1 + gap / 3) for t, gap in near.items()) / total
+    for i, t in hits:
+        gap = start - i if i < start else i - end + 1 if i >= end else 0
+        near[t] = min(near.get(t, gap), gap)
+    return sum(weights[t] / (1 + gap / 3) for t, gap in near.items()) / (sum(weights.values()) or 1.0)
 
 
 def candidates(docs: list[Any], support: list[float], articles: list[str], asked: AnswerType,
@@ -119,16 +118,18 @@ def candidates(docs: list[Any], support: list[float], articles: list[str], asked
     question = set(weights) | said
     found: list[tuple[Candidate, float, float]] = []
     for n, doc in enumerate(docs):
+        hits = [(i, t) for i, token in enumerate(doc) for t in terms(token.text) & weights.keys()]
         for start, end, fit in _spans(doc, asked):
             span = _trimmed(doc, start, end, question)
             if span is None:
                 continue
             text = doc[span[0] : span[1]].text
-            near = _proximity(doc, *span, weights)
+            near = _proximity(hits, *span, weights)
             c = Candidate(text, n, doc[span[0]].idx, doc[span[1] - 1].idx + len(doc[span[1] - 1]), 0.0)
             found.append((c, fit, near))
     others = max(len(set(articles)) - 1, 1)
-    recurs = {c.text.lower(): len({a for d, a in zip(docs, articles, strict=True) if c.text.lower() in d.text.lower()})
+    texts = [d.text.lower() for d in docs]
+    recurs = {c.text.lower(): len({a for text, a in zip(texts, articles, strict=True) if c.text.lower() in text})
               for c, _, _ in found}
     for c, fit, near in found:
         c.score = (w.sentence * support[c.sentence] + w.label * fit + w.proximity * near
