@@ -33,16 +33,17 @@ class Answer:
     retrieval_query: str = ""
     invalid_markers: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    short_answer: str | None = None  # the phrase that answers, which the answer text opens with
     timeline: list[dict] = field(default_factory=list)
-    short_answer: str | None = None
 
     def to_json(self) -> dict:
         return {
-            "question": self.question, "answer": self.answer, "refused": self.refused,
+            "question": self.question, "answer": self.answer, "short_answer": self.short_answer,
+            "refused": self.refused,
             "citations": [c.to_json() for c in self.citations], "related": [c.to_json() for c in self.related],
             "filters_applied": self.filters_applied, "retrieval_query": self.retrieval_query,
             "invalid_markers": self.invalid_markers, "timings_ms": self.timings_ms,
-            "timeline": self.timeline, "short_answer": self.short_answer,
+            "timeline": self.timeline,
         }
 
 
@@ -115,6 +116,7 @@ class Assistant:
             plan["query"], draft.invalid_markers,
             {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
              "total": round((done - started) * 1000, 1)},
+            None if draft.refused else draft.short_answer,
             timeline(plan["ranked"], {c.article_id for c in draft.citations}),
         )
 

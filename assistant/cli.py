@@ -251,14 +251,14 @@ def eval_(questions: Path | None, store: Path | None, out: Path, k: int, llm: st
           compare: tuple[Path, Path] | None) -> None:
     """Score the assistant on QUESTIONS.jsonl ({id, question, answers, sources}), or compare two runs."""
     if compare:
-        from assistant.report import compare as compare_runs
+        from assistant.eval.report import compare as compare_runs
 
         click.echo(compare_runs(*compare))
         return
     if questions is None:
         raise click.UsageError("give QUESTIONS.jsonl, or --compare RUN_A RUN_B")
     from assistant import Assistant
-    from assistant.evaluate import run
+    from assistant.eval.run import run
 
     assistant = Assistant.from_settings(store=store, llm=llm)
     summary = run(assistant, questions, out, k=k, fresh=fresh, progress=not quiet,

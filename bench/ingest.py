@@ -78,7 +78,9 @@ def answer_in_context(archive: Any, corpus: Path, questions: Path, k: int = 5) -
     over the questions that the sample can answer: a labelled source article in the sample holds the answer (any
     sampled article, for questions without sources)."""
     from assistant.ask import Assistant
-    from assistant.evaluate import contains, evaluate_one, read_questions, summarize
+    from assistant.eval.metrics import contains, summarize
+    from assistant.eval.questions import read_questions
+    from assistant.eval.run import evaluate_one
 
     with corpus.open(encoding="utf-8") as lines:
         records = [json.loads(line) for line in lines if line.strip()]

@@ -121,7 +121,10 @@ def proc_rss_mb(pid: int | str = "self") -> tuple[float, float]:
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
-    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+    """p50 and p95 as `archive-chat eval` reports them (nearest rank), so the two benches' numbers compare."""
+    from assistant.eval.metrics import percentile
+
+    return float(percentile(values, 50)), float(percentile(values, 95))
 
 
 def cpu_of(pids: list[int | str]) -> float:
@@ -169,7 +172,7 @@ def measure(store: Path, url: str | None, server_pid: int | None, questions_path
     assistant.ask("Which airline is suspending service at JFK?", filters={"date": "2022-10-06"})
     startup = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
 
-    from assistant.evaluate import read_questions
+    from assistant.eval.questions import read_questions
     from vectorstore.filters import Filters
 
     questions = list(read_questions(questions_path, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
@@ -219,7 +222,7 @@ def measure_replica(url: str, limit: int, clients: int, fresh: bool) -> dict:
     while archive.bm25.token != archive.version():
         time.sleep(0.2)
     row["bm25_ready_s"] = time.perf_counter() - START
-    from assistant.evaluate import read_questions  # noqa: I001 - only once the replica has started
+    from assistant.eval.questions import read_questions  # noqa: I001 - only once the replica has started
 
     questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
     row["concurrent"] = concurrent(lambda q: assistant.ask(q.question, filters=q.filters), questions, clients,

@@ -135,7 +135,7 @@ def test_chat_answers_then_opens_the_cited_article(client):
 
 
 def test_any_answer_is_rated_and_eval_reads_it(served, news_store):
-    from assistant.evaluate import read_questions
+    from assistant.eval.questions import read_questions
 
     path = news_store.folder / "feedback.jsonl"
     path.unlink(missing_ok=True)

@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.cite import Citation
 from assistant.passage import Passage
+from assistant.terms import terms
 
 NO_ANSWER = "The archive has no passage that answers this."
+_OPENING = re.compile(r"^\s*(.{1,100}?)\s*(?:\[\d{1,3}\])+\s*[.:;,—–-]?(?:\s|$)")
+_MAX_SHORT_WORDS = 8
 
 
 @dataclass
 class Draft:
-    """What an answerer returns: the text with [n] markers, the citations they lead to, or a refusal."""
+    """What an answerer returns: the text with [n] markers, the citations they lead to, or a refusal; and the
+    short answer the text opens with (None for a refusal or a question that wants an explanation)."""
 
     text: str
     refused: bool
     citations: list[Citation] = field(default_factory=list)
     invalid_markers: int = 0
+    short_answer: str | None = None
+
+
+def opening_short_answer(text: str, question: str = "") -> str | None:
+    """The short answer an answer opens with ("Hasan Huballah [1]. The Hezbollah team…"): the few words before
+    its first marker, unless they are a whole sentence, say nothing the question does not, or are a refusal."""
+    match = _OPENING.match(text)
+    if not match or NO_ANSWER.lower().rstrip(".") in text.lower():
+        return None
+    short = match.group(1).strip().rstrip(".,;:")
+    words = terms(short)
+    if not words or len(short.split()) > _MAX_SHORT_WORDS or (question and words <= terms(question)):
+        return None
+    from assistant.answer.ner import tag  # spaCy, loaded only when an answer opens with a few words
+
+    return None if any(t.pos_ in ("VERB", "AUX") for t in tag([short])[0]) else short
 
 
 class Answerer(Protocol):

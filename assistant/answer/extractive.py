@@ -1,17 +1,23 @@
-"""The offline answerer: the retrieved sentences that best answer the question, each with its [n] marker.
+"""The offline answerer: the short answer, then the retrieved sentences that support it, each with its [n].
 
-Sentences are scored against the question (its content words, the kind of answer a wh-word asks for), not
-copied from the top chunk. Weak evidence — the question's key words are not in any passage — is a refusal.
+Sentences are scored against the question (its content words, the kind of answer a wh-word asks for); spaCy
+then reads only the best few for a phrase of the asked type (assistant/answer/short.py). Weak evidence — the
+question's key words are not in any passage, or no phrase of the asked type is — is a refusal.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from assistant.answer import NO_ANSWER, Draft
-from assistant.cite import Citation
+from assistant.answer import NO_ANSWER, Draft, opening_short_answer
+from assistant.answer.ner import tag
+from assistant.answer.qtype import answer_type
+from assistant.answer.short import Candidate, ShortWeights, candidates
+from assistant.answer.support import key_terms, on_topic, supporting
+from assistant.cite import Citation, defused
+from assistant.followup import leans_on_history
 from assistant.passage import Passage
 from assistant.terms import coverage, terms, weights
 from vectorstore.sentences import sentences
@@ -20,10 +26,16 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
-# Up to three sentences, each at least 60% as good as the best: on the dev sets the answer is in the best
-# sentence a third of the time but in the best three over half of the time (bench/quality.py).
-_MAX_SENTENCES = 3
-_RELATIVE = 0.6
+_CANDIDATE_SENTENCES = 6  # spaCy reads this many of the best sentences, no more
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The answerer's tunable numbers, chosen by cross-validation over both dev sets (bench/tune.py).
+    `typed`: evidence added when a phrase of the asked type was found (no such phrase argues for a refusal)."""
+
+    short: ShortWeights = field(default_factory=ShortWeights)
+    typed: float = 0.05
 
 
 def _answer_type_bonus(question: str, sentence: str, question_terms: set[str]) -> float:
@@ -39,8 +51,17 @@ def _answer_type_bonus(question: str, sentence: str, question_terms: set[str]) -
     return 0.0
 
 
+def already_said(question: str, history: list[tuple[str, str]]) -> set[str]:
+    """A follow-up asks for something new: the words of the turn it leans on (its question and short answer) are
+    not its answer ("And who led the Hezbollah side?" is not answered by "Ahmed Abdel Hadi" or "Hamas")."""
+    if not history or not leans_on_history(question):
+        return set()
+    earlier, said = history[-1]
+    return terms(earlier) | terms(opening_short_answer(said) or "")
+
+
 @dataclass
-class _Scored:
+class Scored:
     score: float
     evidence: float
     passage_rank: int
@@ -48,38 +69,74 @@ class _Scored:
     text: str
 
 
+@dataclass
+class Reading:
+    """What the passages say about a question before deciding to answer: the short answer (if any), the sentence
+    it comes from, the on-topic sentences best first, how well the best covers the question, and whether a phrase
+    of the asked type was found (always, for a question that wants an explanation)."""
+
+    short: Candidate | None
+    first: Scored | None
+    ranked: list[Scored]
+    evidence: float
+    typed: bool
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, min_evidence: float) -> None:
+    def __init__(self, min_evidence: float, tuned: Weights | None = None) -> None:
         self.min_evidence = min_evidence
+        self.tuned = tuned or Weights()
 
     def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Draft:
-        scored = self.score(question, passages)
-        if not scored or scored[0].evidence < self.min_evidence:
+        reading = self.read(question, passages, history)
+        if reading.first is None or reading.evidence + self.tuned.typed * reading.typed < self.min_evidence:
             return Draft(NO_ANSWER, refused=True)
-        picked: list[_Scored] = []
-        for s in scored[:_MAX_SENTENCES * 4]:
-            if s.score >= _RELATIVE * scored[0].score and all(s.text != p.text for p in picked):
-                picked.append(s)
-            if len(picked) == _MAX_SENTENCES:
-                break
-        citations: dict[int, Citation] = {}
-        parts = []
-        for s in picked:
-            if s.passage_rank not in citations:
-                citations[s.passage_rank] = Citation.of(len(citations) + 1, passages[s.passage_rank], s.span)
-            else:  # a second sentence of the same excerpt: its card highlights both
-                citations[s.passage_rank].highlights.append(s.span)
-            parts.append(f"{s.text} [{citations[s.passage_rank].n}]")
-        return Draft(" ".join(parts), refused=False, citations=list(citations.values()))
+        return self.compose(question, passages, reading)
 
     def stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Iterator[str | Draft]:
         draft = self.answer(question, passages, history)
         yield draft.text
         yield draft
 
-    def score(self, question: str, passages: list[Passage]) -> list[_Scored]:
+    def compose(self, question: str, passages: list[Passage], reading: Reading) -> Draft:
+        """The short answer and its [n], then the sentences that support it, each with its [n]."""
+        short = reading.short.text if reading.short else None
+        citations: dict[int, Citation] = {}
+        parts = []
+        for s in supporting(reading.first, reading.ranked, short, weights(question)):
+            if s.passage_rank not in citations:
+                citations[s.passage_rank] = Citation.of(len(citations) + 1, passages[s.passage_rank], s.span)
+            else:  # a second sentence of the same excerpt: its card highlights both
+                citations[s.passage_rank].highlights.append(s.span)
+            parts.append(f"{defused(s.text)} [{citations[s.passage_rank].n}]")
+        if short:
+            parts.insert(0, f"{defused(short)} [{citations[reading.first.passage_rank].n}].")
+        return Draft(" ".join(parts), refused=False, citations=list(citations.values()),
+                     short_answer=defused(short) if short else None)
+
+    def read(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Reading:
+        """Score the sentences, then look for the short answer in the best few."""
+        asked = weights(question)
+        keys = key_terms(asked)
+        about = {rank for rank, p in enumerate(passages) if on_topic(p.text, keys)}
+        ranked = [s for s in self.score(question, passages) if s.passage_rank in about]
+        if not ranked:
+            return Reading(None, None, [], 0.0, False)
+        kind = answer_type(question)
+        if kind.explanation:
+            return Reading(None, ranked[0], ranked, ranked[0].evidence, True)
+        pool = ranked[:_CANDIDATE_SENTENCES]
+        best = max(pool[0].score, 1e-9)
+        found = candidates(tag([s.text for s in pool]), [s.score / best for s in pool],
+                           [passages[s.passage_rank].article_id for s in pool], kind, asked,
+                           already_said(question, history), self.tuned.short)
+        if not found:
+            return Reading(None, ranked[0], ranked, ranked[0].evidence, False)
+        return Reading(found[0], pool[found[0].sentence], ranked, ranked[0].evidence, True)
+
+    def score(self, question: str, passages: list[Passage]) -> list[Scored]:
         """Every sentence of every passage, best first; `evidence` is how much of the question it covers."""
         asked = weights(question)
         question_terms = set(asked)
@@ -93,5 +150,5 @@ class ExtractiveAnswerer:
                 bonus = _answer_type_bonus(question, text, question_terms)
                 score = 0.6 * cov + 0.3 * passage_cov + bonus + prior
                 evidence = 0.5 * max(cov, passage_cov * 0.8) + 0.5 * p.dense
-                out.append(_Scored(score, evidence, rank, (p.char_start + start, p.char_start + end), text))
+                out.append(Scored(score, evidence, rank, (p.char_start + start, p.char_start + end), text))
         return sorted(out, key=lambda s: -s.score)

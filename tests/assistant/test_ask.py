@@ -35,7 +35,9 @@ def test_answer_cites_the_seed_excerpt(assistant):
         text = assistant.archive.article(c.article_id).text
         assert c.highlights[0] == (c.highlight_start, c.highlight_end)
         assert all(f"{text[a:b]} [{c.n}]" in answer.answer for a, b in c.highlights)
-    assert sum(len(c.highlights) for c in answer.citations) == answer.answer.count(" [")
+    # one marker for the short answer the text opens with, then one per supporting sentence
+    assert answer.short_answer == "Ahmed Abdel Hadi" and answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
+    assert sum(len(c.highlights) for c in answer.citations) + 1 == answer.answer.count(" [")
 
 
 def test_tv_station(assistant):
@@ -60,7 +62,7 @@ def test_comments_cited_only_when_included(assistant):
 def test_follow_up_uses_the_conversation(assistant):
     first = assistant.ask(HAMAS)
     follow = assistant.ask("And who led the Hezbollah side?", history=[(HAMAS, first.answer)])
-    assert "Hasan Huballah" in follow.answer
+    assert follow.short_answer == "Hasan Huballah" and follow.answer != first.answer
     assert "Hamas" in follow.retrieval_query
 
 

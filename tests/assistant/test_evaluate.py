@@ -9,17 +9,17 @@ from click.testing import CliRunner
 from conftest import SQUAD, read_jsonl
 
 from assistant.cli import main
-from assistant.evaluate import (
+from assistant.eval.metrics import (
     METRIC_KEYS,
     contains,
     context_hit_rank,
     f1,
     normalize,
     percentile,
-    read_questions,
     source_rank,
     summarize,
 )
+from assistant.eval.questions import read_questions
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 

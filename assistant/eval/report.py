@@ -11,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluate import outcome, read_results
+from assistant.eval.metrics import outcome
+from assistant.eval.results import read_results
 
 OUTCOMES = ("correct", "wrong", "false refusal", "refused correctly", "answered unanswerable", "error")
 _COLOURS = {"correct": "#2ca02c", "wrong": "#d62728", "false refusal": "#ff7f0e", "refused correctly": "#1f77b4",
@@ -91,6 +92,7 @@ def markdown(records: list[dict], metrics: dict) -> str:
     lines += ["", "## Worst answerable questions", ""]
     for r in worst(records):
         lines.append(f"- **{r['id']}** {r['question']} — gold: {' / '.join(r['answers'])}; "
+                     f"short answer: {_fmt(r.get('short_answer'))}; "
                      f"{'refused' if r['refused'] else 'answered'}: {r.get('error') or r['answer'][:200]}")
         lines += [f"  - retrieved: {head}" for head in _retrieved_heads(r)]
     lines += ["", *(f"![{name}]({name})" for name in PLOTS), ""]
@@ -106,6 +108,7 @@ def page(records: list[dict], metrics: dict) -> str:
         heads = "".join(f"<li>{e(head)}</li>" for head in _retrieved_heads(r))
         said = r.get("error") or r["answer"][:200]
         items.append(f"<li><b>{e(r['id'])}</b> {e(r['question'])} — gold: {e(' / '.join(r['answers']))}; "
+                     f"short answer: <b>{e(_fmt(r.get('short_answer')))}</b>; "
                      f"{'refused' if r['refused'] else 'answered'}: {e(said)}<ul>{heads}</ul></li>")
     images = "".join(f'<img src="{name}" alt="{name}">' for name in PLOTS)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Eval report</title></head><body>"
@@ -120,7 +123,8 @@ def write_reports(out: Path, records: list[dict], metrics: dict, k: int) -> None
 
 
 def compare(run_a: Path, run_b: Path) -> str:
-    """Both runs' metrics side by side with B - A, then the questions whose answer_contains flipped."""
+    """Both runs' metrics side by side with B - A, then the questions whose answer_contains or
+    short_answer_contains flipped."""
     a, b = (json.loads((Path(p) / "metrics.json").read_text()) for p in (run_a, run_b))
     lines = [f"{'metric':<24} {'A':>10} {'B':>10} {'B-A':>10}", f"{'':<24} {str(run_a)[-10:]:>10} "
              f"{str(run_b)[-10:]:>10}"]
@@ -130,8 +134,14 @@ def compare(run_a: Path, run_b: Path) -> str:
         lines.append(f"{key:<24} {_fmt(va):>10} {_fmt(vb):>10} {_fmt(diff) if diff is None else f'{diff:+.3f}':>10}")
     ra = {r["id"]: r for r in read_results(Path(run_a) / "results.jsonl") if r["answers"]}
     rb = {r["id"]: r for r in read_results(Path(run_b) / "results.jsonl") if r["answers"]}
-    hit = lambda rec: bool(rec.get("answer_contains"))  # noqa: E731
-    flips = [(qid, hit(ra[qid]), hit(rb[qid])) for qid in ra if qid in rb and hit(ra[qid]) != hit(rb[qid])]
-    lines += ["", f"answer_contains flipped on {len(flips)} question(s):"]
-    lines += [f"  {'fixed ' if now else 'broken'} {qid}: {ra[qid]['question']}" for qid, _, now in flips]
+    for key in ("answer_contains", "short_answer_contains"):
+        lines += ["", *_flips(ra, rb, key)]
     return "\n".join(lines)
+
+
+def _flips(ra: dict[str, dict], rb: dict[str, dict], key: str) -> list[str]:
+    """The questions both runs answered whose `key` went from miss to hit (fixed) or back (broken)."""
+    both = {qid: (bool(ra[qid].get(key)), bool(rb[qid].get(key))) for qid in ra if qid in rb}
+    flips = [(qid, now) for qid, (was, now) in both.items() if was != now]
+    return [f"{key} flipped on {len(flips)} question(s):",
+            *(f"  {'fixed ' if now else 'broken'} {qid}: {ra[qid]['question']}" for qid, now in flips)]

@@ -1,0 +1,135 @@
+"""What kind of phrase a question asks for, read from its wh-word (and the noun after which/what).
+
+who → a person or organisation, where → a place, when → a date, how many/much → a number or amount, which/what +
+noun → an entity of that noun's kind (or a noun phrase), why and how-did → an explanation: no short answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.answer.ner import tag
+
+_NUMBERS = ("CARDINAL", "MONEY", "QUANTITY", "PERCENT")
+_ENTITIES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE")
+_PERSON = ("PERSON", "ORG", "NORP", "GPE")
+_PLACE = ("GPE", "LOC", "FAC", "ORG")
+_DATE = ("DATE", "TIME")
+# "how many days" is answered by "63 days", which spaCy tags DATE
+_HOW = {"many": ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME"),
+        "much": ("MONEY", "QUANTITY", "PERCENT", "CARDINAL"),
+        "long": ("DATE", "TIME", "QUANTITY", "CARDINAL"), "old": ("DATE", "CARDINAL", "QUANTITY"),
+        "often": ("DATE", "TIME", "CARDINAL")}
+# the noun after which/what, and the entity labels that name one
+_GROUPS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (_DATE,
+     "year date day month decade century time season week era period birthday anniversary"),
+    (("PERCENT", "CARDINAL"),
+     "percentage percent proportion share rate"),
+    (_NUMBERS,
+     "number amount sum price cost fee salary budget fine value population total"),
+    (_PLACE,
+     "country nation state city town capital village county province region continent island planet "
+     "place location area district territory border sea river lake mountain street"),
+    (("ORG", "GPE", "NORP"),
+     "company firm business team organization organisation group party agency network station "
+     "channel university college school newspaper magazine band club airline brand retailer league "
+     "bank court union committee government ministry department charity studio label publisher "
+     "manufacturer chain outlet carrier automaker startup institution"),
+    (("PERSON",),
+     "person man woman actor actress singer rapper president leader player coach author writer "
+     "politician candidate senator governor minister king queen prince princess ceo founder owner "
+     "judge officer director artist star athlete pope chancellor mayor speaker host winner "
+     "journalist celebrity musician official"),
+    (("LANGUAGE", "NORP"),
+     "language nationality religion ethnicity"),
+    (("EVENT", "ORG", "WORK_OF_ART"),
+     "event war battle storm hurricane tournament championship festival game competition"),
+    (("WORK_OF_ART", "PRODUCT", "ORG"),
+     "film movie book song album show series novel play poem painting musical"),
+    (("PRODUCT", "ORG"),
+     "product device car phone vehicle ship rocket spacecraft aircraft drug vaccine app"),
+    (("LAW", "EVENT"),
+     "law act bill treaty agreement"),
+)
+_NOUNS = {noun: labels for labels, nouns in _GROUPS for noun in nouns.split()}
+_VAGUE = {"type", "kind", "sort", "name", "form", "brand", "make"}  # "what type of car": the noun is "car"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_WH = re.compile(r"\b(who|whom|whose|where|when|why|how|which|what)\b", re.I)
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """`labels`: spaCy entity labels that answer, best first; `phrases`: noun phrases may answer too;
+    `noun`: the noun after which/what, if any. An explanation (no labels, no phrases) has no short answer."""
+
+    kind: str
+    labels: tuple[str, ...] = ()
+    phrases: bool = False
+    noun: str | None = None
+
+    @property
+    def explanation(self) -> bool:
+        return not self.labels and not self.phrases
+
+
+def _asked(question: str) -> str:
+    """The sentence that asks: a news quiz often opens with a statement ("X resigned on Thursday. Who …?")."""
+    parts = [p for p in _SENTENCE_END.split(question.strip()) if p.strip()]
+    return next((p for p in reversed(parts) if "?" in p or _WH.search(p)), parts[-1] if parts else question)
+
+
+def _noun_after(words: list[tuple[str, str]], at: int) -> str | None:
+    """The head of the noun run after the wh-word at `at` ("which TV station" → "station")."""
+    noun = None
+    for i, (word, pos) in enumerate(words[at + 1 :], at + 1):
+        if pos in ("NOUN", "PROPN"):
+            noun = word
+        elif pos == "ADJ" and noun is None:
+            continue
+        elif word == "of" and noun in _VAGUE:
+            return _noun_after(words, i)
+        else:
+            break
+    return noun
+
+
+def _typed_noun(noun: str | None) -> AnswerType:
+    """which/what + noun: an entity of the noun's kind, or any entity or noun phrase for a noun we cannot type."""
+    labels = _NOUNS.get(noun.rstrip("s")) if noun else None
+    if labels:
+        kind = {_DATE: "date", _PLACE: "place", ("PERSON",): "person"}.get(labels, "number" if labels[-1] in _NUMBERS
+                                                                          else "entity")
+        return AnswerType(kind, labels, noun=noun)
+    return AnswerType("thing", _ENTITIES, phrases=True, noun=noun)
+
+
+def answer_type(question: str) -> AnswerType:
+    """The kind of phrase the question asks for."""
+    asked = _asked(question)
+    match = _WH.search(asked)
+    if not match:
+        return AnswerType("thing", _ENTITIES, phrases=True)
+    wh, rest = match.group(1).lower(), asked[match.end() :].lower().split()
+    nxt = rest[0].strip("?,.") if rest else ""
+    if wh == "why":
+        return AnswerType("explanation")
+    if wh == "how":
+        return AnswerType("number", _HOW[nxt]) if nxt in _HOW else (
+            AnswerType("number", ("QUANTITY", "CARDINAL")) if nxt in ("far", "big", "large", "tall", "high", "deep",
+                                                                      "fast", "heavy") else AnswerType("explanation"))
+    if wh in ("who", "whom", "whose"):
+        return AnswerType("person", _PERSON)
+    if wh == "where":
+        return AnswerType("place", _PLACE)
+    if wh == "when":
+        return AnswerType("date", _DATE)
+    words = [(t.lower_, t.pos_) for t in tag([asked])[0]]
+    at = next((i for i, (w, _) in enumerate(words) if w == wh), None)
+    noun = _noun_after(words, at) if at is not None else None
+    if noun is None:  # "What was Hero of Alexandria's nationality?": the first noun of a kind we know
+        after = words[(at or 0) + 1 :]
+        noun = next((w for (w, pos), (nxt, _) in zip(after, [*after[1:], ("", "")], strict=True)
+                     if pos == "NOUN" and w.rstrip("s") in _NOUNS and nxt != "-"), None)  # not "man-made"
+    return _typed_noun(noun)

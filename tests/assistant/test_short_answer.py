@@ -1,0 +1,165 @@
+"""Short answers (issue 15) on a small archive built from the project's own files: the seed article, an uploaded
+NASA lunar-lander article and an unrelated Sky/BSkyB one, with the real embedding model, Chroma and spaCy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SEED
+
+from assistant import Assistant, uploads
+from assistant.answer import opening_short_answer
+from assistant.answer.llm import LLMAnswerer, chat_model
+from assistant.answer.ner import tag
+from assistant.answer.qtype import answer_type
+from assistant.cli import main
+from assistant.eval.metrics import short_scores
+from vectorstore.ingest import Ingestor
+from vectorstore.settings import Settings
+from vectorstore.store import Archive
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
+NASA = "How much did NASA pay for the lunar lander's instruments?"
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory, embedder) -> Archive:
+    """The seed article and the Sky history in the archive; the NASA article uploaded as a user would."""
+    folder = tmp_path_factory.mktemp("short")
+    archive = Archive(Settings(store=folder / "store"), embedder)
+    accepted, rejected = uploads.accept([DATA / "nasa-lunar-lander.txt"], folder / "uploads")
+    assert accepted and not rejected
+    summary = Ingestor(archive).run([SEED, DATA / "sky.jsonl", *accepted], progress=False)
+    assert summary.failed == 0, summary.errors
+    return archive
+
+
+@pytest.fixture(scope="module")
+def assistant(small_store) -> Assistant:
+    return Assistant(small_store)
+
+
+def test_short_answer_opens_the_answer_with_its_marker(assistant):
+    answer = assistant.ask(HAMAS)
+    assert answer.short_answer == "Ahmed Abdel Hadi"
+    assert answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
+    first = answer.citations[0]
+    assert "Ahmed Abdel Hadi" in assistant.archive.docstore.get(first.article_id).text[
+        first.highlight_start : first.highlight_end]
+    assert answer.to_json()["short_answer"] == "Ahmed Abdel Hadi"
+
+
+def test_follow_up_answers_the_new_question(assistant):
+    first = assistant.ask(HAMAS)
+    follow = assistant.ask("And who led the Hezbollah side?", history=[(HAMAS, first.answer)])
+    assert follow.short_answer == "Hasan Huballah"
+    assert follow.answer.startswith("Hasan Huballah [1].") and follow.answer != first.answer
+
+
+def test_amount_with_its_unit_and_no_padding_from_an_unrelated_article(assistant):
+    answer = assistant.ask(NASA)
+    assert answer.short_answer == "$118 million"
+    assert all(c.title != "Sky UK: a short history" for c in answer.citations)
+    assert "BSkyB" not in answer.answer and "10 million homes" not in answer.answer
+    assert any(c.title == "Sky UK: a short history" for c in answer.related)  # retrieved, and left out
+
+
+def test_short_answer_never_repeats_the_question(assistant):
+    answer = assistant.ask("Which TV station did Mahmoud Zahar talk to?")
+    assert answer.short_answer == "Al-Manar"
+    assert "Zahar" not in answer.short_answer
+
+
+def test_explanations_and_refusals_have_no_short_answer(assistant):
+    why = assistant.ask("Why did Hamas send a delegation to Beirut?")
+    assert why.short_answer is None
+    peru = assistant.ask("What is the capital of Peru?")
+    assert peru.refused and peru.short_answer is None
+
+
+@pytest.mark.parametrize(("question", "kind", "first_label"), [
+    (HAMAS, "person", "PERSON"),
+    ("Where did the delegations meet?", "place", "GPE"),
+    ("When did Pelosi first become speaker?", "date", "DATE"),
+    ("Nancy Pelosi stepped down on Thursday. In what year did she first become speaker?", "date", "DATE"),
+    (NASA, "number", "MONEY"),
+    ("What percentage of homes had satellite TV?", "number", "PERCENT"),
+    ("Which TV station interviewed Mahmoud Zahar?", "entity", "ORG"),
+    ("The InSight lander's mission ended after four years of exploring what planet?", "place", "GPE"),
+])
+def test_answer_type_from_the_question(question, kind, first_label):
+    asked = answer_type(question)
+    assert asked.kind == kind and asked.labels[0] == first_label
+
+
+@pytest.mark.parametrize("question", ["Why are the lakes emptied before winter?", "How did the war end?"])
+def test_explanation_questions_ask_for_no_phrase(question):
+    assert answer_type(question).explanation
+
+
+def test_the_ner_model_is_spacy_small_and_tags_the_seed_names():
+    (doc,) = tag(["The Hamas delegation was headed by Ahmed Abdel Hadi, while the Hezbollah team was led by "
+                  "Hasan Huballah."])
+    assert {("Ahmed Abdel Hadi", "PERSON"), ("Hasan Huballah", "PERSON")} <= {(e.text, e.label_) for e in doc.ents}
+
+
+def test_ask_json_and_eval_carry_the_short_answer(small_store, tmp_path):
+    store = str(small_store.folder)
+    result = CliRunner().invoke(main, ["ask", HAMAS, "--store", store, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["short_answer"] == "Ahmed Abdel Hadi"
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join([
+        json.dumps({"id": "hamas", "question": HAMAS, "answers": ["Ahmed Abdel Hadi"]}),
+        json.dumps({"id": "nasa", "question": NASA, "answers": ["118 million"]}),
+        json.dumps({"id": "bad", "question": 42, "answers": []}),
+        json.dumps({"id": "peru", "question": "What is the capital of Peru?", "answers": []}),
+    ]) + "\n")
+    out = tmp_path / "run"
+    run = CliRunner().invoke(main, ["eval", str(questions), "--store", store, "--out", str(out), "--quiet"])
+    assert run.exit_code == 0, run.output
+    assert f"{questions}:3: 'question': Input should be a valid string" in run.stderr
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["short_answer"] for r in records] == ["Ahmed Abdel Hadi", "$118 million", None]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["short_answer_em"] == 1.0 and metrics["short_answer_contains"] == 1.0
+    assert metrics["short_answer_f1"] == 1.0
+    assert "short_answer_f1" in (out / "report.md").read_text()
+    compared = CliRunner().invoke(main, ["eval", "--compare", str(out), str(out)])
+    assert "short_answer_f1" in compared.stdout and "short_answer_contains flipped on 0" in compared.stdout
+
+
+def test_short_answer_scores_use_squad_normalisation():
+    assert short_scores("The Ahmed Abdel-Hadi.", ["Ahmed Abdel-Hadi"]) == {
+        "short_answer_em": 1.0, "short_answer_f1": 1.0, "short_answer_contains": 1.0}
+    assert short_scores("$118 million", ["118 million"])["short_answer_em"] == 1.0
+    partial = short_scores("Hasan Huballah team", ["Hasan Huballah"])
+    assert partial["short_answer_em"] == 0.0 and partial["short_answer_f1"] == 0.8
+    assert partial["short_answer_contains"] == 1.0
+    assert short_scores(None, ["x"])["short_answer_f1"] == 0.0
+
+
+def test_an_llm_is_asked_to_open_with_the_short_answer(small_store, chat_stub):
+    chat_stub.reply = "Ahmed Abdel Hadi [1]. The Hamas delegation was headed by Ahmed Abdel Hadi [1]. See [7]."
+    settings = Settings(llm_base_url=chat_stub.url)
+    answer = Assistant(small_store, LLMAnswerer(chat_model("openai:stub", settings))).ask(HAMAS)
+    assert answer.short_answer == "Ahmed Abdel Hadi" and answer.to_json()["short_answer"] == "Ahmed Abdel Hadi"
+    assert answer.invalid_markers == 1 and [c.n for c in answer.citations] == [1]  # citation checks unchanged
+    assert "Open with the short answer" in chat_stub.requests[-1]["messages"][0]["content"]
+
+
+@pytest.mark.parametrize(("text", "short"), [
+    ("Hasan Huballah [1][2]. He led the Hezbollah team [1].", "Hasan Huballah"),
+    ("The delegation was headed by Ahmed Abdel Hadi [1].", None),  # a sentence, not a phrase
+    ("Hamas [1]. It sent a delegation [1].", None),  # the question already says it
+    ("The archive has no passage that answers this.", None),
+])
+def test_the_short_answer_an_llm_opens_with(text, short):
+    assert opening_short_answer(text, HAMAS) == short
+
+
