@@ -1,7 +1,7 @@
 """Ingest throughput: archive-chat (per embedding backend) vs. the LangChain tutorial pipeline a user would write.
 
 Why: archive-chat does more per article than the tutorial (boilerplate cleaning, near-duplicate detection,
-token-exact chunking, a docstore and a BM25 index besides the vectors). This measures what that costs, end to
+token-exact chunking, article records and a BM25 index besides the vectors). This measures what that costs, end to
 end, from JSONL files to a store that answers a query, in article characters per second. Each pipeline runs
 in its own fresh subprocess, so each pays its imports and model load and peak RSS is per pipeline. After the
 clock stops, each archive-chat store answers the corpus's questions (those whose answer is in the sample), so
@@ -68,9 +68,9 @@ def run_ours(corpus: Path, store: Path, backend: str) -> tuple[int, Any]:
 
     archive = Archive(Settings(store=store, embed_backend=backend))
     Ingestor(archive).run([corpus], progress=False)
-    if not archive.vectors.search(archive.embedder.embed_query(QUERY), k=1) or not archive.lexical.search(QUERY, 1):
+    if not archive.dense(archive.embedder.embed_query(QUERY), 1) or not archive.lexical(QUERY, 1):
         raise SystemExit("archive-chat store is not queryable")
-    return archive.docstore.stats()["chunks"], archive
+    return archive.stats()["chunks"], archive
 
 
 def answer_in_context(archive: Any, corpus: Path, questions: Path, k: int = 5) -> dict:

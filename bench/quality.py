@@ -52,7 +52,7 @@ def wait_for(log: Path | None) -> None:
 def our_archive(name: str, articles: Path) -> Archive:
     """archive-chat's store for a set: reused if it holds articles, otherwise ingested here."""
     archive = Archive(Settings(store=OUT / "stores" / name))
-    if not (archive.exists() and archive.docstore.stats()["articles"]):
+    if not (archive.exists() and archive.stats()["articles"]):
         Ingestor(archive).run([articles], progress=True)
     return archive
 

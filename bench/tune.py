@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from assistant.filters import Filters  # noqa: E402
 from quality import OUT, SETS, our_archive  # noqa: E402
 
 from assistant.answer.extractive import ExtractiveAnswerer, Weights  # noqa: E402
@@ -36,6 +35,7 @@ from assistant.answer.short import ShortWeights  # noqa: E402
 from assistant.ask import Assistant  # noqa: E402
 from assistant.eval.metrics import contains, f1, short_scores  # noqa: E402
 from assistant.eval.questions import read_questions  # noqa: E402
+from vectorstore.filters import Filters  # noqa: E402
 
 GRID = [ShortWeights(1.0, label, proximity, recurrence)
         for label, proximity, recurrence in itertools.product((0.2, 0.5), (0.5, 1.0, 2.0), (0.0, 0.4))]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from html import escape
 
+from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -59,19 +60,24 @@ def _supporting_sentence(passage: Passage, answer: str) -> tuple[int, int]:
 
 
 def chat_model(spec: str, settings) -> BaseChatModel:
+    """PROVIDER:MODEL made by LangChain's own factory (`init_chat_model`: openai, ollama, anthropic, … whichever
+    integration package is installed), deterministic; `llm_base_url` points openai at any OpenAI-compatible
+    server (vLLM, llama.cpp, LM Studio, Ollama's /v1) and ollama at its host."""
     provider, _, model = spec.partition(":")
     if not model:
         raise ValueError(f"--llm {spec!r}: expected PROVIDER:MODEL, e.g. openai:gpt-4o-mini or ollama:llama3.2")
+    options: dict = {"temperature": 0}
     if provider == "openai":
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(model=model, base_url=settings.llm_base_url or os.environ.get("OPENAI_BASE_URL"),
-                          api_key=os.environ.get("OPENAI_API_KEY", "not-needed"), temperature=0, streaming=True)
-    if provider == "ollama":
-        from langchain_ollama import ChatOllama
-
-        return ChatOllama(model=model, base_url=settings.llm_base_url, temperature=0)
-    raise ValueError(f"--llm {spec!r}: unknown provider {provider!r} (use openai, ollama or local)")
+        options |= {"base_url": settings.llm_base_url or os.environ.get("OPENAI_BASE_URL"), "streaming": True,
+                    "api_key": os.environ.get("OPENAI_API_KEY", "not-needed")}  # local servers need none
+    elif settings.llm_base_url:
+        options["base_url"] = settings.llm_base_url
+    try:
+        return init_chat_model(model, model_provider=provider, **options)
+    except ImportError as exc:
+        raise ValueError(f"--llm {spec!r}: {exc} (pip install 'archive-chat[llm]')") from exc
+    except ValueError as exc:
+        raise ValueError(f"--llm {spec!r}: unknown provider {provider!r} ({exc})") from exc
 
 
 class LLMAnswerer:

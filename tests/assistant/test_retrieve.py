@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from assistant.filters import Filters
 from langchain_core.retrievers import BaseRetriever
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant.retrieve import HybridRetriever
+from vectorstore.filters import Filters
 from vectorstore.store import Archive
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
