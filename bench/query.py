@@ -59,6 +59,7 @@ def copy_plan(counts: list[tuple[str, int]], size: int) -> list[tuple[str, str]]
 
 def build(size: int, base: Path, rebuild: bool) -> Path:
     """A store of about `size` chunks made of the base store's articles under new ids, with the base's vectors."""
+    from vectorstore import connect
     from vectorstore.chroma import PAGE, walk
     from vectorstore.settings import Settings
     from vectorstore.store import Archive
@@ -78,6 +79,7 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
         for cid, vector, text, meta in zip(page["ids"], page["embeddings"], page["documents"], page["metadatas"],
                                            strict=True):
             chunks.setdefault(meta["article_id"], []).append((cid, vector, text, meta))
+    connect.release(base)  # read: let other processes (an ingest into the base) open it again
     plan = copy_plan(sorted((a, len(c)) for a, c in chunks.items() if a in records), size)
     target = Archive(Settings(store=folder))
     target.parts.state.upsert(ids=["embedding"], embeddings=[[1.0]], metadatas=[{"backend": source.embedder.backend}])
