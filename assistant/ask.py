@@ -74,7 +74,7 @@ class Assistant:
     def __init__(self, archive: Archive, answerer: Answerer | None = None) -> None:
         self.archive = archive
         self.settings = archive.settings
-        self.answerer = answerer or make_answerer(self.settings.llm or self.settings.answerer, self.settings)
+        self.answerer = answerer or make_answerer(self.settings.answerer, self.settings)
         self.retriever = HybridRetriever(archive=archive, k=self.settings.k,
                                          passage_chars=self.settings.passage_chars)
         self.chain = RunnableLambda(self._plan) | RunnableLambda(self._retrieve)

@@ -173,7 +173,7 @@ def doctor(store: Path | None, chroma_url: str | None, fix: bool, as_json: bool)
 @click.option("--as-of", "as_of", help="The date the question is asked at: 'this week' counts back from it.")
 @click.option("--source", "sources", multiple=True, help="Only these sources/sites (repeatable).")
 @click.option("--include-comments", is_flag=True, help="Let reader comments be cited.")
-@click.option("--llm", envvar="ARCHIVE_CHAT_LLM",
+@click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER",
               help="Answer with a chat model, e.g. openai:gpt-4o-mini, ollama:llama3.2.")
 @user_errors
 def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool, k: int | None,
@@ -182,7 +182,7 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
     """Answer QUESTION from the archive, citing the passages it comes from."""
     from assistant import Assistant
 
-    assistant = Assistant.from_settings(store=store, chroma_url=chroma_url, llm=llm)
+    assistant = Assistant.from_settings(store=store, chroma_url=chroma_url, answerer=llm)
     filters = {"since": since, "until": until, "as_of": as_of, "sources": sources,
                "include_comments": include_comments}
     if as_json:
@@ -241,7 +241,7 @@ def serve(store: Path | None, host: str, port: int, auth: tuple[str, str] | None
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-out"), show_default=True,
               help="Run folder: results.jsonl, metrics.json, ragas.jsonl, report.md/html and plots.")
 @click.option("--k", type=int, default=5, show_default=True, help="Passages to retrieve per question.")
-@click.option("--llm", envvar="ARCHIVE_CHAT_LLM", help="Answer with a chat model, e.g. openai:gpt-4o-mini.")
+@click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER", help="Answer with a chat model, e.g. openai:gpt-4o-mini.")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming the questions already in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--compare", nargs=2, type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -260,7 +260,7 @@ def eval_(questions: Path | None, store: Path | None, out: Path, k: int, llm: st
     from assistant import Assistant
     from assistant.eval.run import run
 
-    assistant = Assistant.from_settings(store=store, llm=llm)
+    assistant = Assistant.from_settings(store=store, answerer=llm)
     summary = run(assistant, questions, out, k=k, fresh=fresh, progress=not quiet,
                   warn=lambda line: click.echo(line, err=True))
     click.echo(str(summary))
