@@ -66,6 +66,13 @@ class Archive:
             self.bump()
         return parts
 
+    def close(self) -> None:
+        """Let go of an embedded folder this process opened itself, so another process may open it (the next use
+        opens it again)."""
+        self.__dict__.pop("parts", None)
+        if not self.url:
+            connect.release(self.folder)
+
     def exists(self) -> bool:
         """Has anything been stored here (without creating the store by looking)?"""
         if self.url:

@@ -112,6 +112,7 @@ def test_cli_ask_prints_an_answer_or_one_error_line(news_store, question):
 def test_cli_real_argv_undecodable_bytes_and_another_script(news_store):
     """Bytes that are not UTF-8 reach Python as lone surrogates; a C locale still prints Chinese."""
     env = {**os.environ, "LC_ALL": "C", "ARCHIVE_CHAT_STORE": str(news_store.folder)}
+    news_store.close()  # the CLI is another process: it may open the folder only once this one lets go
     garbage = subprocess.run([CLI.encode(), b"ask", b"\xff\xfe"], capture_output=True, env=env, timeout=300)
     assert garbage.returncode == 1 and b"Traceback" not in garbage.stderr
     assert garbage.stderr.decode().strip() == "Error: the question is empty: type a question about the archive"
