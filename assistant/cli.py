@@ -109,13 +109,10 @@ def delete(article_ids: tuple[str, ...], store: Path | None, chroma_url: str | N
 def migrate(store: Path | None, target: str, quiet: bool) -> None:
     """Copy the embedded store into a Chroma server, vectors and all (nothing is re-embedded); then use it with
     --chroma-url or ARCHIVE_CHAT_CHROMA_URL from every process and machine."""
-    from vectorstore.migrate import copy_store
     from vectorstore.store import Archive
 
     source = _existing(store, "")  # the embedded store, whatever ARCHIVE_CHAT_CHROMA_URL says
-    into = Archive(settings_from(store=store, chroma_url=target))
-    copied = copy_store(source.parts, into.parts, progress=not quiet)
-    into.bump()
+    copied = source.copy_into(Archive(settings_from(store=store, chroma_url=target)), progress=not quiet)
     click.echo(", ".join(f"{n} {name}" for name, n in copied.items()) + f" copied to {target}")
 
 

@@ -38,6 +38,7 @@ DATA = ROOT / ".." / "shared" / "data"
 QUESTIONS = Path("realtimeqa-2022q4") / "questions.jsonl"  # under --data
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 TARGETS = {"ask_p95_ms": 100.0, "startup_s": 10.0, "rss_mb": 2048.0}
 
 
@@ -275,13 +276,13 @@ def run_replicas(store: Path, args: argparse.Namespace) -> dict:
             "qps": sum(c["qps"] for c in both), "p95_ms": max(c["p95_ms"] for c in both)}
 
 
-def cpu_flags() -> str:
-    """The CPU's model and the vector instructions int8 and BM25 speed depend on, printed beside every result."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
-    return f"{model}; " + " ".join(f"{f}={'yes' if f in flags else 'no'}" for f in wanted)
+def cpu_line() -> str:
+    """The CPU's model and the vector instructions int8 depends on, printed beside every result (as bench/ingest.py
+    reads them)."""
+    from ingest import cpu_flags, cpu_info
+
+    cpu = cpu_info()
+    return f"{cpu['model']}: {cpu_flags(cpu)}"
 
 
 def free_port() -> int:
@@ -502,7 +503,7 @@ def main() -> None:
                 continue
             rows.append(run_child(store, mode, args))
             print(tables(rows[-1:], args.clients), file=sys.stderr, flush=True)
-    print(f"CPU: {cpu_flags()}")
+    print(f"CPU: {cpu_line()}")
     print(tables(rows, args.clients) if rows else "")
     print(replica_table(replicas, args.clients) if replicas else "")
     checks = targets(rows) + replica_targets(replicas)
@@ -512,7 +513,7 @@ def main() -> None:
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "clients": args.clients,
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}  # torch's idle threads spin unless PASSIVE
     found = [{"target": t, "passed": p} for t, p in checks]
-    saved.write_text(json.dumps({**meta, "cpu": cpu_flags(), "rows": rows, "replicas": replicas, "targets": found},
+    saved.write_text(json.dumps({**meta, "cpu": cpu_line(), "rows": rows, "replicas": replicas, "targets": found},
                                 indent=2) + "\n")
     plot(rows, OUT / "query.png")
     shutil.copyfile(OUT / "query.png", ROOT / "bench" / "query.png")

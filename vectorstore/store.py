@@ -37,7 +37,7 @@ from vectorstore.dense import nearest_allowed
 from vectorstore.embed import Embedder
 from vectorstore.filters import Filters
 from vectorstore.lexical import LexicalIndex
-from vectorstore.migrate import upgrade_legacy
+from vectorstore.migrate import copy_store, upgrade_legacy
 from vectorstore.settings import Settings
 
 _VERSION, _EMBEDDING = "version", "embedding"  # the state collection's records
@@ -351,6 +351,12 @@ class Archive:
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), PAGE):
             self.parts.chunks.delete(ids=ids[i : i + PAGE])
+
+    def copy_into(self, target: Archive, progress: bool = True) -> dict[str, int]:
+        """Copy this archive, vectors and all, into another (`archive-chat migrate`); records per collection."""
+        copied = copy_store(self.parts, target.parts, progress)
+        target.bump()
+        return copied
 
     def delete_aliases(self, ids: list[str]) -> None:
         if ids:
