@@ -205,7 +205,7 @@ FRESH = {"title": "Lunar lander instruments", "date": "2022-10-05", "source": "b
 FRESH_QUESTION = "How much did NASA pay for the lunar lander's science instruments?"
 
 
-def measure_replica(url: str, limit: int, clients: int, fresh: bool) -> dict:
+def measure_replica(url: str, questions_path: Path, limit: int, clients: int, fresh: bool) -> dict:
     """A replica as the app runs one: an empty local folder, the archive on the server; start-up to its first
     answer, when its BM25 (built in the background) is ready, then `clients` askers; with `fresh`, how long
     until it cites an article another process just ingested."""
@@ -227,7 +227,7 @@ def measure_replica(url: str, limit: int, clients: int, fresh: bool) -> dict:
     row["bm25_ready_s"] = time.perf_counter() - START
     from assistant.eval.questions import read_questions  # noqa: I001 - only once the replica has started
 
-    questions = list(read_questions(QUESTIONS, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
+    questions = list(read_questions(questions_path, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
     row["concurrent"] = concurrent(lambda q: assistant.ask(q.question, filters=q.filters), questions, clients,
                                    ["self"])
     row["rss_mb"], row["peak_rss_mb"] = proc_rss_mb()
@@ -266,7 +266,8 @@ def run_replicas(store: Path, args: argparse.Namespace) -> dict:
     """Two replicas at once against one `chroma run` on the store, each with its own askers."""
     with chroma_server(store / "chroma") as (url, pid, ready):
         children = [subprocess.Popen([sys.executable, __file__, "--_replica", url, "--questions", str(args.questions),
-                                      "--clients", str(args.clients), *(["--fresh"] if i == 0 else [])],
+                                      "--clients", str(args.clients), "--data", str(args.data),
+                                      *(["--fresh"] if i == 0 else [])],
                                      stdout=subprocess.PIPE, text=True) for i in range(2)]
         rows = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
         server_rss = proc_rss_mb(pid)
@@ -483,7 +484,8 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._replica:
-        print(json.dumps(measure_replica(args._replica, args.questions, args.clients, args.fresh)))
+        print(json.dumps(measure_replica(args._replica, args.data / QUESTIONS, args.questions, args.clients,
+                                         args.fresh)))
         return
     if args._measure:
         print(json.dumps(measure(args._measure, args.chroma_url, args.server_pid, args.data / QUESTIONS, args.questions,
