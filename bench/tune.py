@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from quality import OUT, SETS, our_archive  # noqa: E402
+from quality import DATA, OUT, SETS, our_archive  # noqa: E402
 
 from assistant.answer.extractive import ExtractiveAnswerer, Weights  # noqa: E402
 from assistant.answer.short import ShortWeights  # noqa: E402
@@ -49,9 +49,10 @@ def retrieved(name: str) -> list[tuple]:
     cache = OUT / "tune" / f"{name}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
-    assistant = Assistant(our_archive(name, SETS[name].resolve() / "articles.jsonl"))
+    folder = (DATA / SETS[name]).resolve()
+    assistant = Assistant(our_archive(name, folder / "articles.jsonl"))
     rows = []
-    for q in read_questions(SETS[name] / "questions.jsonl", print):
+    for q in read_questions(folder / "questions.jsonl", print):
         plan = assistant.chain.invoke({"question": q.question, "history": [], "filters": Filters.parse(q.filters),
                                        "k": assistant.settings.k})
         rows.append((name, q, plan["passages"]))
