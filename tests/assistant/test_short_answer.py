@@ -49,7 +49,7 @@ def test_short_answer_opens_the_answer_with_its_marker(assistant):
     assert answer.short_answer == "Ahmed Abdel Hadi"
     assert answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
     first = answer.citations[0]
-    assert "Ahmed Abdel Hadi" in assistant.archive.docstore.get(first.article_id).text[
+    assert "Ahmed Abdel Hadi" in assistant.archive.article(first.article_id).text[
         first.highlight_start : first.highlight_end]
     assert answer.to_json()["short_answer"] == "Ahmed Abdel Hadi"
 
