@@ -39,8 +39,8 @@ from vectorstore.filters import Filters  # noqa: E402
 
 GRID = [ShortWeights(1.0, label, proximity, recurrence)
         for label, proximity, recurrence in itertools.product((0.2, 0.5), (0.5, 1.0, 2.0), (0.0, 0.4))]
-TYPED = np.round(np.arange(0.0, 0.201, 0.025), 3)
-THRESHOLDS = np.round(np.arange(0.30, 0.701, 0.005), 3)
+TYPED = np.round(np.concatenate([np.arange(0.0, 0.4, 0.025), np.arange(0.4, 1.01, 0.1)]), 3)
+THRESHOLDS = np.round(np.arange(0.30, 1.501, 0.005), 3)
 FALSE_REFUSAL_CAP = 0.11  # on the training folds, a point under the 0.12 for realtimeqa
 
 

@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     answerer: str = Field("extractive", description="Who writes the answer: extractive (offline), or a chat model "
                           "as PROVIDER:MODEL (openai:gpt-4o-mini, ollama:llama3.2, local:smollm2); `--llm` sets it.")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible or Ollama server.")
-    min_evidence: float = Field(0.49, ge=0, le=1, description="Evidence below which the answer is a refusal.")
+    min_evidence: float = Field(0.895, ge=0, le=2, description="Evidence (plus the typed-phrase weight when a phrase "
+                                "of the asked type was found) below which the answer is a refusal; chosen by 5-fold "
+                                "cross-validation over both dev sets (bench/tune.py).")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
     host: str = Field("127.0.0.1", description="Interface the chat UI listens on (0.0.0.0: every interface).")
     port: int = Field(7860, ge=1, le=65535, description="Port the chat UI listens on.")

@@ -35,7 +35,7 @@ class Weights:
     `typed`: evidence added when a phrase of the asked type was found (no such phrase argues for a refusal)."""
 
     short: ShortWeights = field(default_factory=ShortWeights)
-    typed: float = 0.05
+    typed: float = 0.5
 
 
 def _answer_type_bonus(question: str, sentence: str, question_terms: set[str]) -> float:

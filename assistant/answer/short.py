@@ -26,9 +26,9 @@ class ShortWeights:
     """How a candidate's score adds up (chosen by cross-validation, bench/tune.py)."""
 
     sentence: float = 1.0
-    label: float = 0.3
+    label: float = 0.5
     proximity: float = 0.5
-    recurrence: float = 0.3
+    recurrence: float = 0.4
 
 
 @dataclass
