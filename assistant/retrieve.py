@@ -57,8 +57,9 @@ class HybridRetriever(BaseRetriever):
         shows: when the archive covered the question)."""
         filters = filters or Filters()
         k = k or self.k
-        dense = self.archive.dense(self.archive.embedder.embed_query(query), self.fetch, filters)
-        lexical = self.archive.lexical(query, self.fetch, filters)
+        index = self.archive.bm25  # once a question: it reads the store's version
+        dense = self.archive.dense(self.archive.embedder.embed_query(query), self.fetch, filters, index)
+        lexical = self.archive.lexical(query, self.fetch, filters, index)
         fused: dict[str, float] = {}
         dense_score = dict(dense)
         lexical_score = dict(lexical)

@@ -106,6 +106,7 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
     done.write_text(json.dumps({"articles": len(plan), "chunks": target.parts.chunks.count(),
                                 "backend": source.embedder.backend, "seconds": round(seconds)}) + "\n")
     print(f"{folder}: built in {seconds:.0f} s", file=sys.stderr, flush=True)
+    target.close()
     return folder
 
 
@@ -322,7 +323,9 @@ def warm_model(store: Path) -> None:
     from vectorstore.settings import Settings
     from vectorstore.store import Archive
 
-    Archive(Settings(store=store)).embedder.embed_query("warm-up")
+    archive = Archive(Settings(store=store))
+    archive.embedder.embed_query("warm-up")
+    archive.close()  # the measuring processes open the store themselves
 
 
 def run_child(store: Path, mode: str, args: argparse.Namespace) -> dict:

@@ -118,16 +118,19 @@ class Archive:
 
     # ---- reading: what retrieval, the UI, the CLI and evaluation may ask --------------------------------------
 
-    def dense(self, vector: list[float], k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """The k nearest chunks allowed by `filters`, as (chunk id, cosine similarity)."""
+    def dense(self, vector: list[float], k: int, filters: Filters | None = None,
+              index: LexicalIndex | None = None) -> list[tuple[str, float]]:
+        """The k nearest chunks allowed by `filters`, as (chunk id, cosine similarity). `index`: the BM25 index
+        this question already looked up (one version read a question)."""
         filters = filters or Filters()
-        index = self.bm25
+        index = index or self.bm25
         behind = None if index.token == self._seen_version else index.built_at - _CLOCK_SLACK
         return nearest_allowed(self.parts.chunks, index, vector, k, filters.mask(index), filters.where(), behind)
 
-    def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+    def lexical(self, query: str, k: int, filters: Filters | None = None,
+                index: LexicalIndex | None = None) -> list[tuple[str, float]]:
         """The top-k chunks for `query` by BM25 allowed by `filters`, as (chunk id, score)."""
-        index = self.bm25
+        index = index or self.bm25
         return index.search(query, k, (filters or Filters()).mask(index))
 
     def passages(self, ids: list[str]) -> dict[str, dict]:
@@ -136,10 +139,14 @@ class Archive:
         if not ids:
             return {}
         got = self.parts.chunks.get(ids=ids, include=["documents", "metadatas"])
-        versions = self._versions({m["article_id"] for m in got["metadatas"]})
+        index = self._local_bm25()
+        if index.token and index.token == self._seen_version and all(i in index.position for i in got["ids"]):
+            versions = None  # BM25, current with the store, indexes committed chunks only: these are committed
+        else:
+            versions = self._versions({m["article_id"] for m in got["metadatas"]})
         rows = {}
         for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            if versions.get(m["article_id"]) == m.get("version"):
+            if versions is None or versions.get(m["article_id"]) == m.get("version"):
                 rows[cid] = {"chunk_id": cid, "article_id": m["article_id"], "section": m["section"],
                              "index": m["index"], "char_start": m["char_start"], "char_end": m["char_end"],
                              "text": text, "title": m["title"], "url": m["url"], "source": m["source"],
@@ -269,7 +276,10 @@ class Archive:
                 token = self.version()  # read before the chunks: a write during the walk moves it on again
                 if not force and LexicalIndex.token_at(self.folder / "bm25") == token:
                     return False
-                LexicalIndex.rebuild(self.chunk_rows(["documents", "metadatas"]), self.folder / "bm25", token)
+                committed = {i: m["content_hash"] for i, m in self.records()}
+                rows = ((cid, text, m) for cid, text, m in self.chunk_rows(["documents", "metadatas"])
+                        if committed.get(m["article_id"]) == m.get("version"))  # what no reader takes, BM25 lacks
+                LexicalIndex.rebuild(rows, self.folder / "bm25", token)
                 return True
             finally:
                 lock.release()

@@ -70,7 +70,7 @@ def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
                                   "orphan_comments": 1}
     assert before["examples"]["uncommitted_chunks"] == [orphan]
     assert before["examples"]["articles_missing_chunks"] == [seed_id]
-    assert before["bm25"] == "out of date"  # it holds the stray chunk and lacks the lost ones
+    assert before["bm25"] == "ok"  # rebuilt as any reader would: committed chunks only, so the stray is not in it
     assert not json.loads(found.output)["healthy"]
 
     fixed = run(main, [*args, "--fix"])
