@@ -13,7 +13,9 @@ from functools import wraps
 from pathlib import Path
 
 import click
+from chromadb.errors import ChromaError
 
+from vectorstore.errors import explain
 from vectorstore.settings import Settings
 
 _store = click.option("--store", type=click.Path(path_type=Path), envvar="ARCHIVE_CHAT_STORE",
@@ -38,6 +40,11 @@ def user_errors(fn: Callable) -> Callable:
             if os.environ.get("ARCHIVE_CHAT_DEBUG"):
                 raise
             raise click.ClickException(str(exc)) from exc
+        except ChromaError as exc:  # e.g. doctor or ask on a full disk: Chroma's own chained tracebacks otherwise
+            if os.environ.get("ARCHIVE_CHAT_DEBUG") or (reason := explain(exc)) is None:
+                raise
+            raise click.ClickException(f"{reason}; nothing stored is lost: fix that and run the same command "
+                                       "again") from exc
 
     return wrapper
 

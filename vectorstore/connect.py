@@ -59,8 +59,11 @@ def connect(folder: Path, url: str | None = None) -> chromadb.ClientAPI:
 
 
 def forget(folder: Path) -> None:
-    """Drop a client whose server went away, so that the next `connect` finds (or becomes) the owner again."""
-    _OPEN.pop(str(folder.resolve()), None)
+    """Drop a client of another process's server that went away, so that the next `connect` finds (or becomes)
+    the owner again. A folder this process holds itself is kept: there is no one else to find."""
+    key = str(folder.resolve())
+    if key not in _HELD:
+        _OPEN.pop(key, None)
 
 
 def release(folder: Path) -> None:

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from chromadb.errors import InternalError
 from click.testing import CliRunner
 from conftest import SEED, by_path, consistent
 
@@ -151,3 +152,17 @@ def legacy_sqlite(archive: Archive, records: dict[str, dict]) -> None:
                                 documents=got["documents"],
                                 metadatas=[{k: v for k, v in m.items() if k != "version"} for m in got["metadatas"]])
     archive.parts.chunks.delete(ids=got["ids"])
+
+
+def test_doctor_on_a_full_disk_is_one_line(tmp_path, embedder, monkeypatch):
+    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
+
+    def full(*args, **kwargs):
+        raise InternalError("Error in compaction: Failed to apply logs to the metadata segment")
+
+    monkeypatch.setattr("chromadb.api.models.Collection.Collection.get", full)
+    result = CliRunner().invoke(main, ["doctor", "--store", str(archive.folder)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip() == ("Error: the disk is full; nothing stored is lost: fix that and run the same "
+                                     "command again")
