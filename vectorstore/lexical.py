@@ -7,6 +7,10 @@ A deleted chunk is only marked (a tombstone, persisted in deleted.json) and mask
 it from the index would mean re-indexing every chunk. The next rebuild drops it for good.
 Words are stemmed (PyStemmer's Snowball English: "resigned" finds "resign"); an index built before stemming
 records no stemmer in its tokenizer.json and keeps being queried unstemmed until it is rebuilt.
+
+Beside the index lie the texts it was built from (each chunk's, and each article section's), with each chunk's
+place in its article: while the index is current with the store, a question's candidates and the windows around
+them are read from here, not from Chroma (each Chroma read costs 10-25 ms at 200k chunks, bench/README.md).
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from vectorstore.article import BODY
+from vectorstore.article import BODY, COMMENTS
 from vectorstore.chroma import day_number
+from vectorstore.texts import Texts, write_texts
 
 _DELETED = "deleted.json"
 _TOKENIZER = "tokenizer.json"
 _VERSION = "version.json"
 _STEMMER = "english"
+_CHUNKS, _SECTIONS, _SECTION_KEYS = "chunks.txt", "sections.txt", "sections.json"
+_PLACE = ("index", "char_start", "char_end")  # a chunk's place in its article section
 
 
 def _tokenize(texts: list[str], stemmer: Stemmer.Stemmer | None) -> bm25s.tokenization.Tokenized:
@@ -61,6 +68,13 @@ class LexicalIndex:
         self.body = np.array([m["section"] == BODY for m in meta], dtype=bool)
         self.sources = np.array([m["source"] for m in meta], dtype=object)
         self.article_ids = np.array([m["article_id"] for m in meta], dtype=object)
+        self.places = np.array([[m.get(f, -1) for f in _PLACE] for m in meta], dtype=np.int64).reshape(-1, 3)
+        self.texts = Texts(folder / _CHUNKS) if Texts.exist(folder / _CHUNKS) else None  # None: built before
+        self.sections: dict[tuple[str, str], int] = {}  # (article id, section) → its row in section_texts
+        self.section_texts: Texts | None = None
+        if Texts.exist(folder / _SECTIONS):
+            self.section_texts = Texts(folder / _SECTIONS)
+            self.sections = {tuple(key): i for i, key in enumerate(json.loads((folder / _SECTION_KEYS).read_text()))}
         self.live = np.ones(len(self.rows), dtype=bool)
         self.deleted = self._tombstones()
         self.live[self._positions(self.deleted)] = False
@@ -101,20 +115,45 @@ class LexicalIndex:
         except (OSError, ValueError):
             return {}
 
+    def row(self, cid: str) -> dict | None:
+        """A chunk's passage fields (text, place, article metadata) as the index holds them; None when it does
+        not hold the chunk, or holds no texts (an index built before it kept them)."""
+        i = self.position.get(cid)
+        if i is None or self.texts is None or not self.live[i] or self.places[i][0] < 0:
+            return None
+        article = self.catalogue.get(self.article_ids[i])
+        if article is None:
+            return None
+        index, start, end = (int(x) for x in self.places[i])
+        return {"chunk_id": cid, "article_id": self.article_ids[i], "section": BODY if self.body[i] else COMMENTS,
+                "index": index, "char_start": start, "char_end": end, "text": self.texts[i], **article}
+
+    def section(self, article_id: str, section: str) -> str | None:
+        """The text of an article section as the index was built with it (None: not held)."""
+        i = self.sections.get((article_id, section))
+        return None if i is None or self.section_texts is None else self.section_texts[i]
+
     @classmethod
-    def rebuild(cls, chunks: Iterable[tuple[str, str, dict]], folder: Path, token: str) -> LexicalIndex:
-        """Index (chunk id, text, chunk metadata) rows and swap the new index in atomically."""
+    def rebuild(cls, chunks: Iterable[tuple[str, str, dict]], folder: Path, token: str,
+                sections: Iterable[tuple[str, str, str]] = ()) -> LexicalIndex:
+        """Index (chunk id, text, chunk metadata) rows, keep (article id, section, text) beside them (`sections`
+        is read first), and swap the new index in atomically."""
         started = time.time()
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        keys: list[tuple[str, str]] = []
+        write_texts(tmp / _SECTIONS, (keys.append((a, s)) or text for a, s, text in sections))
+        (tmp / _SECTION_KEYS).write_text(json.dumps(keys))
         ids, texts, meta, catalogue = [], [], [], {}
         for cid, text, m in chunks:
             ids.append(cid)
             texts.append(text)
-            meta.append({k: m[k] for k in ("article_id", "section", "source")} | {"published": m["published"] or None})
+            meta.append({k: m[k] for k in ("article_id", "section", "source", *_PLACE)}
+                        | {"published": m["published"] or None})
             catalogue.setdefault(m["article_id"], {"title": m["title"], "source": m["source"], "url": m["url"],
                                                    "published": m["published"] or None})
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        write_texts(tmp / _CHUNKS, texts)
         if ids:
             retriever = bm25s.BM25()
             retriever.index(_tokenize(texts, Stemmer.Stemmer(_STEMMER)), show_progress=False)

@@ -135,18 +135,22 @@ class Archive:
 
     def passages(self, ids: list[str]) -> dict[str, dict]:
         """Text, span and article metadata of each chunk whose article version is committed (a chunk written by
-        an ingest still in flight, or left by one that died, is not read)."""
-        if not ids:
-            return {}
-        got = self.parts.chunks.get(ids=ids, include=["documents", "metadatas"])
+        an ingest still in flight, or left by one that died, is not read). While BM25 is current with the store
+        it holds these fields for every committed chunk, and Chroma is read only for chunks written since."""
         index = self._local_bm25()
-        if index.token and index.token == self._seen_version and all(i in index.position for i in got["ids"]):
-            versions = None  # BM25, current with the store, indexes committed chunks only: these are committed
-        else:
-            versions = self._versions({m["article_id"] for m in got["metadatas"]})
+        rows: dict[str, dict] = {}
+        if index.token and index.token == self._seen_version:
+            rows = {cid: row for cid in ids if (row := index.row(cid)) is not None}
+        if missing := [cid for cid in ids if cid not in rows]:
+            rows.update(self._chroma_passages(missing))
+        return rows
+
+    def _chroma_passages(self, ids: list[str]) -> dict[str, dict]:
+        got = self.parts.chunks.get(ids=ids, include=["documents", "metadatas"])
+        versions = self._versions({m["article_id"] for m in got["metadatas"]})
         rows = {}
         for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            if versions is None or versions.get(m["article_id"]) == m.get("version"):
+            if versions.get(m["article_id"]) == m.get("version"):
                 rows[cid] = {"chunk_id": cid, "article_id": m["article_id"], "section": m["section"],
                              "index": m["index"], "char_start": m["char_start"], "char_end": m["char_end"],
                              "text": text, "title": m["title"], "url": m["url"], "source": m["source"],
@@ -161,11 +165,16 @@ class Archive:
         return {i: m["content_hash"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def section_texts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """The cleaned text of each (article id, section): what a chunk's char offsets point into."""
+        """The cleaned text of each (article id, section): what a chunk's char offsets point into. From BM25's
+        copy while it is current with the store, else from Chroma."""
         keys = set(keys)
-        out = dict.fromkeys(keys, "")
+        index = self._local_bm25()
+        cached = {}
+        if index.token and index.token == self._seen_version:
+            cached = {key: text for key in keys if (text := index.section(*key)) is not None}
+        out = dict.fromkeys(keys, "") | cached
         for section, part in ((BODY, self.parts.articles), (COMMENTS, self.parts.comments)):
-            if ids := sorted({a for a, s in keys if s == section}):
+            if ids := sorted({a for a, s in keys - cached.keys() if s == section}):
                 got = part.get(ids=ids, include=["documents"])
                 out.update({(a, section): text for a, text in zip(got["ids"], got["documents"], strict=True)})
         return out
@@ -276,13 +285,24 @@ class Archive:
                 token = self.version()  # read before the chunks: a write during the walk moves it on again
                 if not force and LexicalIndex.token_at(self.folder / "bm25") == token:
                     return False
-                committed = {i: m["content_hash"] for i, m in self.records()}
+                committed: dict[str, str] = {}
                 rows = ((cid, text, m) for cid, text, m in self.chunk_rows(["documents", "metadatas"])
                         if committed.get(m["article_id"]) == m.get("version"))  # what no reader takes, BM25 lacks
-                LexicalIndex.rebuild(rows, self.folder / "bm25", token)
+                LexicalIndex.rebuild(rows, self.folder / "bm25", token, self._sections(committed))
                 return True
             finally:
                 lock.release()
+
+    def _sections(self, committed: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+        """(article id, section, text) of every stored article, noting each one's committed version."""
+        for page in walk(self.parts.articles, ["documents", "metadatas"]):
+            for article_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                committed[article_id] = meta["content_hash"]
+                yield article_id, BODY, text
+        for page in walk(self.parts.comments, ["documents"]):
+            for article_id, text in zip(page["ids"], page["documents"], strict=True):
+                if article_id in committed:
+                    yield article_id, COMMENTS, text
 
     # ---- writing ----------------------------------------------------------------------------------------------
 

@@ -100,3 +100,25 @@ def test_dense_and_lexical_search_honour_filters(archive):
     assert comments and not {cid for cid, _ in archive.lexical("pay awful", 5)} & {c for c in comments
                                                                                     if ":comments:" in c}
     assert archive.exists()
+
+
+def test_while_bm25_is_current_a_question_reads_chroma_only_for_its_version(archive, monkeypatch):
+    put(archive, FERRY, FROST)
+    archive.refresh_lexical(wait=True)
+    ids = [cid for cid, _, _ in archive.chunk_rows(["metadatas"])]
+    keys = {(cid.split(":")[0], cid.split(":")[1]) for cid in ids}
+    from_chroma = archive.passages(ids), archive.section_texts(keys)  # before any question: read from Chroma
+    reads: list[str] = []
+    for name in ("chunks", "articles", "comments"):
+        part = getattr(archive.parts, name)
+        monkeypatch.setattr(part, "get", lambda *a, _get=part.get, _name=name, **kw: reads.append(_name) or _get(*a, **kw))
+    archive.bm25  # what a question does first: read the version
+    assert (archive.passages(ids), archive.section_texts(keys)) == from_chroma and reads == []
+    changed = Article("The ferry strike ended on Monday with a pay rise.", FERRY.title, FERRY.url, FERRY.source,
+                      "2024-03-04", path="ferry.md")
+    new = put(archive, changed, old={FERRY.id: archive.parts.articles.get(ids=[FERRY.id])["metadatas"][0]})
+    reads.clear()
+    archive._seen_version = archive.version()  # BM25 is behind now: a replica answering before its rebuild
+    fresh = [cid for cid, _, _ in archive.chunk_rows(["metadatas"]) if cid.startswith(FERRY.id)]
+    assert new and all("pay rise" in r["text"] for r in archive.passages(fresh).values()) and "chunks" in reads
+    assert archive.section_texts([(FERRY.id, "body")])[(FERRY.id, "body")] == changed.text
