@@ -7,6 +7,7 @@ follow-up detection, so all of them agree on what a question is about.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -20,8 +21,11 @@ def _norm(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def terms(text: str) -> set[str]:
-    return {_norm(w) for w in _WORD.findall(text) if w.lower() not in _STOP}
+@lru_cache(maxsize=1 << 16)
+def terms(text: str) -> frozenset[str]:
+    """The text's content words, lower-cased, a plural's s dropped. Cached: the answerer asks it of every sentence
+    and every word of the sentences it reads, a few hundred times a question, mostly the same words."""
+    return frozenset(_norm(w) for w in set(_WORD.findall(text.lower())) - _STOP)
 
 
 def weights(question: str) -> dict[str, float]:
