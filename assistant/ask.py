@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from langchain_core.runnables import RunnableLambda
 
@@ -37,14 +38,16 @@ class Answer:
     timeline: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {
-            "question": self.question, "answer": self.answer, "short_answer": self.short_answer,
-            "refused": self.refused,
-            "citations": [c.to_json() for c in self.citations], "related": [c.to_json() for c in self.related],
-            "filters_applied": self.filters_applied, "retrieval_query": self.retrieval_query,
-            "invalid_markers": self.invalid_markers, "timings_ms": self.timings_ms,
-            "timeline": self.timeline,
-        }
+        """What `ask --json`, /ask, the export and feedback write: the citations flat (Citation.to_json)."""
+        return {**asdict(self), "citations": [c.to_json() for c in self.citations],
+                "related": [c.to_json() for c in self.related]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Answer:
+        """An answer again from its JSON; keys that are no field of it (a feedback record's rating) are left out."""
+        known = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        return cls(**{**known, **{key: [Citation.from_json(c) for c in data.get(key, [])]
+                                  for key in ("citations", "related")}})
 
 
 def check_question(question: str, limit: int) -> str:
@@ -64,9 +67,10 @@ def timeline(ranked: list[Passage], cited: set[str], articles: int = TIMELINE_AR
     covered the question."""
     seen: dict[str, dict] = {}
     for p in ranked:
-        if p.article_id not in seen and len(seen) < articles:
-            seen[p.article_id] = {"article_id": p.article_id, "title": p.title, "source": p.source,
-                                  "published": p.published, "cited": p.article_id in cited}
+        a = p.article
+        if a.id not in seen and len(seen) < articles:
+            seen[a.id] = {"article_id": a.id, "title": a.title, "source": a.source, "published": a.published,
+                          "cited": a.id in cited}
     return list(seen.values())
 
 
@@ -107,9 +111,9 @@ class Assistant:
             else:
                 yield piece
         assert draft is not None
-        cited = {(c.article_id, c.char_start) for c in draft.citations}
+        cited = {(c.article.id, c.char_start) for c in draft.citations}
         related = [Citation.of(i + 1, p) for i, p in enumerate(plan["passages"])
-                   if (p.article_id, p.char_start) not in cited]
+                   if (p.article.id, p.char_start) not in cited]
         done = time.perf_counter()
         yield Answer(
             question, draft.text, draft.refused, draft.citations, related, list(plan["filters"].applied),
@@ -117,7 +121,7 @@ class Assistant:
             {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
              "total": round((done - started) * 1000, 1)},
             None if draft.refused else draft.short_answer,
-            timeline(plan["ranked"], {c.article_id for c in draft.citations}),
+            timeline(plan["ranked"], {c.article.id for c in draft.citations}),
         )
 
     def _plan(self, state: dict) -> dict:

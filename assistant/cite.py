@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.passage import Passage
+from vectorstore.article import ArticleMeta, flattened, nested
 
 MARKER = re.compile(r"\[(\d{1,3})\]")  # [n]: what an answer cites excerpt n with
 _UNFINISHED = re.compile(r"\[\d{0,3}\Z")
@@ -19,11 +21,7 @@ class Citation:
     than one sentence from one excerpt."""
 
     n: int
-    article_id: str
-    title: str
-    url: str
-    source: str
-    published: str | None
+    article: ArticleMeta
     section: str
     excerpt: str
     char_start: int
@@ -37,13 +35,20 @@ class Citation:
     def of(cls, n: int, passage: Passage, highlight: tuple[int, int] | None = None) -> Citation:
         start, end = highlight or (passage.char_start, passage.char_end)
         return cls(
-            n, passage.article_id, passage.title, passage.url, passage.source, passage.published, passage.section,
-            passage.text, passage.char_start, passage.char_end, start, end, round(passage.score, 5),
-            [highlight] if highlight else [],
+            n, passage.article, passage.section, passage.text, passage.char_start, passage.char_end, start, end,
+            round(passage.score, 5), [highlight] if highlight else [],
         )
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """Flat (article_id, title, url, source, published beside the card's fields): what `ask --json`, /ask, eval
+        and the UI's export have always written, and readers of it read."""
+        return flattened(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Citation:
+        """A card again from its JSON (a JSON array read back as the (start, end) pair it was)."""
+        fields = nested(data)
+        return cls(**{**fields, "highlights": [tuple(s) for s in fields.get("highlights", [])]})
 
 
 def check_markers(text: str, count: int) -> tuple[str, int]:

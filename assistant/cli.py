@@ -16,12 +16,19 @@ import click
 from chromadb.errors import ChromaError
 
 from vectorstore.errors import explain
-from vectorstore.settings import Settings
+from vectorstore.settings import Settings, default
+
+
+def _setting(name: str) -> dict:
+    """An option's default and help from its setting, so the two never drift apart; its env var is shown."""
+    value = default(name)
+    return {"default": value, "help": Settings.model_fields[name].description,
+            "envvar": f"ARCHIVE_CHAT_{name.upper()}", "show_envvar": True, "show_default": value is not None}
+
 
 _store = click.option("--store", type=click.Path(path_type=Path), envvar="ARCHIVE_CHAT_STORE",
                       help="Store folder [env ARCHIVE_CHAT_STORE; default: ~/.local/share/archive-chat].")
-_chroma = click.option("--chroma-url", envvar="ARCHIVE_CHAT_CHROMA_URL",
-                       help="Use a Chroma server instead of the embedded store [env ARCHIVE_CHAT_CHROMA_URL].")
+_chroma = click.option("--chroma-url", **_setting("chroma_url"))
 
 
 def settings_from(**overrides) -> Settings:
@@ -171,7 +178,7 @@ def doctor(store: Path | None, chroma_url: str | None, fix: bool, as_json: bool)
 @_store
 @_chroma
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and timings as JSON.")
-@click.option("--k", type=int, help="Passages to retrieve [default 5].")
+@click.option("--k", type=int, **_setting("k"))
 @click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
 @click.option("--until", help="Only articles published on or before this date.")
 @click.option("--as-of", "as_of", help="The date the question is asked at: 'this week' counts back from it.")
@@ -180,7 +187,7 @@ def doctor(store: Path | None, chroma_url: str | None, fix: bool, as_json: bool)
 @click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER",
               help="Answer with a chat model, e.g. openai:gpt-4o-mini, ollama:llama3.2.")
 @user_errors
-def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool, k: int | None,
+def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool, k: int,
         since: str | None, until: str | None, as_of: str | None, sources: tuple[str, ...],
         include_comments: bool, llm: str | None) -> None:
     """Answer QUESTION from the archive, citing the passages it comes from."""
@@ -207,14 +214,8 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
         click.secho(f"filter: {note}", dim=True)
     for c in answer.citations or answer.related:
         label = "" if answer.citations else "related: "
-        click.echo(f"[{c.n}] {label}{c.title or c.url} — {c.source or '?'}, {c.published or 'undated'} {c.url}")
-
-
-def _setting(name: str) -> dict:
-    """An option's default and help from its setting, so the two never drift apart; its env var is shown."""
-    field = Settings.model_fields[name]
-    return {"default": field.default, "help": field.description, "envvar": f"ARCHIVE_CHAT_{name.upper()}",
-            "show_envvar": True, "show_default": field.default is not None}
+        a = c.article
+        click.echo(f"[{c.n}] {label}{a.title or a.url} — {a.source or '?'}, {a.published or 'undated'} {a.url}")
 
 
 def _auth(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
@@ -244,7 +245,7 @@ def serve(store: Path | None, host: str, port: int, auth: tuple[str, str] | None
 @_store
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-out"), show_default=True,
               help="Run folder: results.jsonl, metrics.json, ragas.jsonl, report.md/html and plots.")
-@click.option("--k", type=int, default=5, show_default=True, help="Passages to retrieve per question.")
+@click.option("--k", type=int, **_setting("k"))
 @click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER", help="Answer with a chat model, e.g. openai:gpt-4o-mini.")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming the questions already in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -17,6 +17,7 @@ from assistant.passage import Passage
 from assistant.terms import coverage, terms, weights
 from assistant.window import merged, widen
 from vectorstore.filters import Filters
+from vectorstore.settings import default
 from vectorstore.store import Archive
 
 _RRF_K = 20
@@ -38,15 +39,15 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     archive: Archive
-    k: int = 5
+    k: int = default("k")
     fetch: int = 40
-    passage_chars: int = 1000
+    passage_chars: int = default("passage_chars")
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Filters | None = None,
         k: int | None = None,
     ) -> list[Document]:
-        return [Document(page_content=p.text, metadata=vars(p)) for p in self.passages(query, filters, k)]
+        return [Document(page_content=p.text, metadata=p.to_json()) for p in self.passages(query, filters, k)]
 
     def passages(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
         return self.ranked(query, filters, k)[0]
@@ -73,8 +74,8 @@ class HybridRetriever(BaseRetriever):
             row = rows.get(cid)
             if row is None:  # found, but of no committed article: an ingest or a delete in flight
                 continue
-            passage = Passage(**row, dense=dense_score.get(cid, 0.0), lexical=lexical_score.get(cid, 0.0))
-            passage.score = score / top * _recency(passage.published, filters.as_of)
+            passage = Passage.from_json(row, dense=dense_score.get(cid, 0.0), lexical=lexical_score.get(cid, 0.0))
+            passage.score = score / top * _recency(passage.article.published, filters.as_of)
             candidates.append(passage)
         candidates.sort(key=lambda p: -p.score)
         question = weights(query)
@@ -89,15 +90,15 @@ class HybridRetriever(BaseRetriever):
         taken: dict[str, int] = {}
         eligible: list[Passage] = []
         for passage in ranked:
-            if taken.get(passage.article_id, 0) < _PER_ARTICLE:
-                taken[passage.article_id] = taken.get(passage.article_id, 0) + 1
+            if taken.get(passage.article.id, 0) < _PER_ARTICLE:
+                taken[passage.article.id] = taken.get(passage.article.id, 0) + 1
                 eligible.append(passage)
         texts: dict[tuple[str, str], str] = {}
         chosen: list[Passage] = []
         for i, passage in enumerate(eligible):
-            key = (passage.article_id, passage.section)
+            key = (passage.article.id, passage.section)
             if key not in texts:  # one read for the articles the next 2k passages come from
-                texts.update(self.archive.section_texts((p.article_id, p.section) for p in eligible[i : i + 2 * k]))
+                texts.update(self.archive.section_texts((p.article.id, p.section) for p in eligible[i : i + 2 * k]))
             passage = widen(passage, texts[key], self.passage_chars)
             for i, held in enumerate(chosen):
                 if (one := merged(held, passage, texts[key])) is not None:

@@ -54,7 +54,7 @@ def _behind(text: str, start: int, reach: int) -> Iterator[tuple[int, int]]:
 
 def merged(held: Passage, new: Passage, text: str) -> Passage | None:
     """One passage covering both when they are windows of one article section that overlap or touch."""
-    if (held.article_id, held.section) != (new.article_id, new.section) or any(
+    if (held.article.id, held.section) != (new.article.id, new.section) or any(
             text[p.char_start : p.char_end] != p.text for p in (held, new)):  # or the article changed under us
         return None
     first, second = sorted((held, new), key=lambda p: p.char_start)

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.ask import Answer, Assistant  # noqa: E402
 from assistant.cite import Citation  # noqa: E402
 from assistant.eval.run import run  # noqa: E402
+from vectorstore.article import ArticleMeta  # noqa: E402
 from vectorstore.embed import packaged_model  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.settings import Settings  # noqa: E402
@@ -55,6 +56,12 @@ def our_archive(name: str, articles: Path) -> Archive:
     if not (archive.exists() and archive.stats()["articles"]):
         Ingestor(archive).run([articles], progress=True)
     return archive
+
+
+def tutorial_article(metadata: dict) -> ArticleMeta:
+    """A tutorial chunk's article: its URL is its id (the tutorial keeps no other), its date the published day."""
+    return ArticleMeta(metadata.get("url", ""), metadata.get("title", ""), metadata.get("url", ""), "",
+                       metadata.get("date") or None)
 
 
 class Tutorial:
@@ -88,8 +95,7 @@ class Tutorial:
     def ask(self, question: str, filters: Any = None, k: int = 4) -> Answer:
         started = time.perf_counter()
         hits = self.db.similarity_search_with_score(question, k=k)  # (Document, distance), nearest first
-        related = [Citation(i + 1, d.metadata.get("url", ""), d.metadata.get("title", ""), d.metadata.get("url", ""),
-                            "", d.metadata.get("date") or None, "", d.page_content, 0, len(d.page_content), 0,
+        related = [Citation(i + 1, tutorial_article(d.metadata), "", d.page_content, 0, len(d.page_content), 0,
                             len(d.page_content), round(1 - distance, 5)) for i, (d, distance) in enumerate(hits)]
         total = round((time.perf_counter() - started) * 1000, 1)
         top = related[0].excerpt if related else ""

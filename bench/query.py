@@ -248,10 +248,10 @@ def freshness(assistant, url: str, folder: Path) -> dict:
     subprocess.run([cli, "ingest", str(source), "--chroma-url", url, "--store", str(folder / "cli"), "--quiet"],
                    check=True, stdout=subprocess.DEVNULL)
     ingested = time.perf_counter()
-    while not any(p.title == FRESH["title"] for p in assistant.retriever.passages(FRESH_QUESTION)):
+    while not any(p.article.title == FRESH["title"] for p in assistant.retriever.passages(FRESH_QUESTION)):
         time.sleep(0.05)
     retrieved = time.perf_counter() - ingested
-    while not any(c.title == FRESH["title"] for c in assistant.ask(FRESH_QUESTION).citations):
+    while not any(c.article.title == FRESH["title"] for c in assistant.ask(FRESH_QUESTION).citations):
         time.sleep(0.05)
     cited = time.perf_counter() - ingested
     archive = assistant.archive

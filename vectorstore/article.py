@@ -1,9 +1,12 @@
-"""The records that flow through ingest: an Article as loaded and cleaned, and its Chunks."""
+"""The records that flow through ingest: an Article as loaded and cleaned, and its Chunks; and the one record of an
+article's metadata (ArticleMeta) that the stored article, its retrieved passages and their citations share."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 BODY = "body"
@@ -73,14 +76,44 @@ class Chunk:
 
 
 @dataclass(frozen=True)
-class StoredArticle:
-    """An article as the store holds it, with every other place the same story was found."""
+class ArticleMeta:
+    """Which article a record comes from, as a reader is shown it: written once here, so the stored article, the
+    passages retrieved from it and the citations of them cannot disagree on what an article's metadata is."""
 
     id: str
     title: str
     url: str
     source: str
     published: str | None
+
+
+ARTICLE_KEYS = ("article_id", "title", "url", "source", "published")  # an ArticleMeta's keys in flat JSON
+
+
+def flattened(record: Any) -> dict:
+    """A dataclass record holding an ArticleMeta as `article`, as JSON with the article's keys in its place (`id`
+    as `article_id`): the flat shape passage rows, `ask --json`, /ask, eval results and exports have always had."""
+    out: dict = {}
+    for key, value in asdict(record).items():
+        if key == "article":
+            out.update({"article_id": value.pop("id"), **value})
+        else:
+            out[key] = value
+    return out
+
+
+def nested(data: Mapping[str, Any]) -> dict:
+    """The inverse of `flattened`: a record's fields, the article's flat keys gathered into `article`."""
+    article = ArticleMeta(*(data[k] for k in ARTICLE_KEYS))
+    return {"article": article, **{k: v for k, v in data.items() if k not in ARTICLE_KEYS}}
+
+
+@dataclass(frozen=True)
+class StoredArticle(ArticleMeta):
+    """An article as the store holds it: its metadata, its texts, and every other place the same story was found.
+    It extends ArticleMeta rather than holding one: `stored.title` reads as it always has, with the fields declared
+    once."""
+
     authors: list[str]
     path: str
     text: str

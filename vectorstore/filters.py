@@ -4,11 +4,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from vectorstore.chroma import day_number
 from vectorstore.lexical import LexicalIndex
+
+
+def _day(value: Any) -> date | None:
+    """A day from an ISO date or datetime, or YYYY/MM/DD; empty is no day."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value).replace("/", "-")[:10])
+    except ValueError:
+        raise PydanticCustomError("not_a_date", "{value} is not a date (use YYYY-MM-DD)",
+                                  {"value": repr(value)}) from None
+
+
+def _names(value: Any) -> Any:
+    """One name is a list of one; empty is none."""
+    value = value or ()
+    return (value,) if isinstance(value, str) else value
+
+
+Day = Annotated[date | None, BeforeValidator(_day)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
+
+
+class FilterJson(BaseModel):
+    """The filter keys the CLI, /ask and eval files send (`date` is `as_of` by its other name); other keys are
+    ignored, as they always were."""
+
+    model_config = ConfigDict(extra="ignore")
+    since: Day = None
+    until: Day = None
+    as_of: Day = None
+    day: Day = Field(None, alias="date")
+    source: Names = ()
+    sources: Names = ()
+    article_ids: Names = ()
+    include_comments: Annotated[bool, BeforeValidator(lambda value: value or False)] = False  # null: left out
 
 
 @dataclass(frozen=True)
@@ -23,27 +62,15 @@ class Filters:
 
     @classmethod
     def parse(cls, data: dict | None) -> Filters:
-        """From JSON-ish input (CLI, API, eval files): ISO date strings, a source name or a list of them."""
-        data = dict(data or {})
-
-        def day(key: str) -> date | None:
-            value = data.get(key)
-            if not value:
-                return None
-            try:
-                return date.fromisoformat(str(value).replace("/", "-")[:10])
-            except ValueError as exc:
-                raise ValueError(f"{key}: {value!r} is not a date (use YYYY-MM-DD)") from exc
-
-        def names(key: str) -> tuple[str, ...]:
-            value = data.get(key) or ()
-            return (value,) if isinstance(value, str) else tuple(value)
-
-        return cls(
-            since=day("since"), until=day("until"), as_of=day("as_of") or day("date"),
-            sources=names("source") + names("sources"), article_ids=names("article_ids"),
-            include_comments=bool(data.get("include_comments", False)),
-        )
+        """From JSON-ish input (CLI, API, eval files): ISO date strings, a source name or a list of them. A mistake
+        is one ValueError line naming the key, as `since: 'last week' is not a date (use YYYY-MM-DD)`."""
+        try:
+            got = FilterJson.model_validate(data or {})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise ValueError(f"{'.'.join(map(str, error['loc'])) or 'filters'}: {error['msg']}") from exc
+        return cls(since=got.since, until=got.until, as_of=got.as_of or got.day, sources=got.source + got.sources,
+                   article_ids=got.article_ids, include_comments=got.include_comments)
 
     def narrowed(self, since: date | None, until: date | None, why: str) -> Filters:
         """A copy whose date range is the intersection with [since, until], noting why for the user."""

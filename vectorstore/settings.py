@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface the chat UI listens on (0.0.0.0: every interface).")
     port: int = Field(7860, ge=1, le=65535, description="Port the chat UI listens on.")
     auth: str | None = Field(None, description="USER:PASS required to open the chat UI (none: no password).")
+
+
+def default(name: str) -> Any:
+    """A setting's default, for a parameter that stands for it (a CLI option, a keyword argument), so the default
+    is written once, above."""
+    return Settings.model_fields[name].default
 
 
 def settings_table() -> str:

@@ -130,7 +130,7 @@ class ExtractiveAnswerer:
         pool = ranked[:_CANDIDATE_SENTENCES]
         best = max(pool[0].score, 1e-9)
         found = candidates(tag([s.text for s in pool]), [s.score / best for s in pool],
-                           [passages[s.passage_rank].article_id for s in pool], kind, asked,
+                           [passages[s.passage_rank].article.id for s in pool], kind, asked,
                            already_said(question, history), self.tuned.short)
         if not found:
             return Reading(None, ranked[0], ranked, ranked[0].evidence, False)

@@ -40,8 +40,8 @@ def quoted(text: str, quote: bool = True) -> str:
 
 def prompt(question: str, passages: list[Passage], history: list[tuple[str, str]]) -> list:
     excerpts = "\n".join(
-        f'<excerpt n="{i}" title="{quoted(p.title)}" source="{quoted(p.source)}" date="{quoted(p.published or "")}">'
-        f"\n{quoted(p.text, quote=False)}\n</excerpt>"
+        f'<excerpt n="{i}" title="{quoted(p.article.title)}" source="{quoted(p.article.source)}" '
+        f'date="{quoted(p.article.published or "")}">\n{quoted(p.text, quote=False)}\n</excerpt>'
         for i, p in enumerate(passages, 1)
     )
     # Earlier answers may repeat archive text; escaped, they cannot open or close an <excerpts> block either.

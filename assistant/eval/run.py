@@ -21,7 +21,8 @@ from assistant.eval.results import read_results
 def _retrieved(answer: Any) -> list[dict]:
     """Cited and related passages merged back into retrieval-score order (cited first among equals)."""
     passages = sorted(answer.citations + answer.related, key=lambda c: -c.score)
-    return [{"article_id": c.article_id, "url": c.url, "title": c.title, "excerpt": c.excerpt} for c in passages]
+    return [{"article_id": c.article.id, "url": c.article.url, "title": c.article.title, "excerpt": c.excerpt}
+            for c in passages]
 
 
 def _scores(answer: Any, q: Question, retrieved: list[dict]) -> dict[str, Any]:
@@ -51,7 +52,8 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
     retrieved = _retrieved(answer)
     record.update(
         answer=answer.answer, short_answer=getattr(answer, "short_answer", None), refused=answer.refused,
-        citations=[{"n": c.n, "article_id": c.article_id, "url": c.url, "title": c.title} for c in answer.citations],
+        citations=[{"n": c.n, "article_id": c.article.id, "url": c.article.url, "title": c.article.title}
+                   for c in answer.citations],
         retrieved=retrieved, markers=len(MARKER.findall(answer.answer)), invalid_markers=answer.invalid_markers,
         latency_ms=answer.timings_ms.get("total", round((time.perf_counter() - started) * 1000, 1)),
     )

@@ -16,6 +16,7 @@ from assistant.ui.archive_tab import ArchiveTab  # noqa: E402
 from assistant.ui.chat_tab import ANSWERS_AT_ONCE, ChatTab  # noqa: E402
 from assistant.ui.session import Session  # noqa: E402
 from assistant.uploads import MAX_UPLOAD_MB  # noqa: E402
+from vectorstore.settings import default  # noqa: E402
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSS = (STATIC / "app.css").read_text(encoding="utf-8")
@@ -55,8 +56,8 @@ def build_app(assistant: Assistant, session: Session | None = None) -> gr.Blocks
     return demo
 
 
-def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
-           **options) -> None:
+def launch(demo: gr.Blocks, host: str = default("host"), port: int = default("port"),
+           auth: tuple[str, str] | None = None, **options) -> None:
     """Serve the app the one way (tests too): queued, no share link, Gradio enforcing the upload limit as well,
     the page's stylesheet and click script."""
     demo.queue().launch(server_name=host, server_port=port, share=False, auth=auth, css=CSS, js=JS,

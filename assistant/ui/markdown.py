@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assistant.answer import NO_ANSWER
-from assistant.ui.text import get, safe_url, segments, spans_of
+from assistant.ui.text import as_json, get, safe_url, segments, spans_of
 
 
 def md_text(value: Any) -> str:
@@ -19,6 +19,7 @@ def md_text(value: Any) -> str:
 def _citation_line(c: Any, mark: bool = True) -> str:
     """One source as Markdown: title, source, date and link, then the excerpt quoted, the sentences the answer
     took from it in bold (as the cards mark them)."""
+    c = as_json(c)
     where = md_text(", ".join(filter(None, [get(c, "source"), get(c, "published") or "undated"])))
     url = get(c, "url")
     shown = f" <{safe_url(url)}>" if safe_url(url) else f" {md_text(url)}" if url else ""

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from assistant.answer import NO_ANSWER
 from assistant.cite import MARKER
 from assistant.ui import timeline
-from assistant.ui.text import get, safe_url, segments, snippet, spans_of
+from assistant.ui.text import as_json, get, safe_url, segments, snippet, spans_of
 
 _ENV = Environment(loader=PackageLoader("assistant.ui", "templates"), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True)
@@ -87,6 +87,7 @@ def transcript_html(turns: Sequence[Any], pending: str | None = None, text: str 
 
 
 def _card(turn: int, citation: Any, mark: bool) -> dict:
+    citation = as_json(citation)
     spans = spans_of(citation) if mark else []
     cut = snippet(get(citation, "excerpt", "") or "", spans, get(citation, "char_start", 0))
     return {"turn": turn, "n": get(citation, "n"), "title": get(citation, "title") or get(citation, "url") or

@@ -72,7 +72,7 @@ class Session:
             return None
         c, cited = found
         spans = spans_of(c) if cited else [(c.char_start, c.char_end)]
-        return Reading(self.archive.article(c.article_id), spans, c.section)
+        return Reading(self.archive.article(c.article.id), spans, c.section)
 
     def article(self, article_id: str) -> StoredArticle | None:
         return self.archive.article(article_id)

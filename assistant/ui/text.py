@@ -13,8 +13,14 @@ CONTEXT_CHARS = 300  # what a card shows of its excerpt: the cited sentences and
 
 
 def get(record: Any, key: str, default: Any = None) -> Any:
-    """A field of an Answer/Citation object or of its JSON: the UI renders both (exports, old feedback)."""
+    """A field of an Answer or a stored article, or of its JSON: the UI renders both (exports, old feedback)."""
     return record.get(key, default) if isinstance(record, dict) else getattr(record, key, default)
+
+
+def as_json(record: Any) -> dict:
+    """A Citation as its flat JSON, JSON as it is: a card reads one shape, whether it shows the app's own answer
+    or an export's."""
+    return record if isinstance(record, dict) else record.to_json()
 
 
 def safe_url(url: str | None) -> str | None:

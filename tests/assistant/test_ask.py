@@ -9,11 +9,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import fresh_archive
 
-from assistant import Assistant
+from assistant import Answer, Assistant
 from assistant.cli import main
 from assistant.timeframe import timeframe
 from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
+from vectorstore.settings import Settings, default
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 
@@ -28,16 +29,24 @@ def test_answer_cites_the_seed_excerpt(assistant):
     assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
     first = answer.citations[0]
     assert "[1]" in answer.answer and "Ahmed Abdel Hadi" in first.excerpt
-    stored = assistant.archive.article(first.article_id)
+    stored = assistant.archive.article(first.article.id)
     assert stored.text[first.char_start : first.char_end] == first.excerpt
     assert "Ahmed Abdel Hadi" in stored.text[first.highlight_start : first.highlight_end]
     for c in answer.citations:  # every sentence the answer takes from an excerpt is marked on its card
-        text = assistant.archive.article(c.article_id).text
+        text = assistant.archive.article(c.article.id).text
         assert c.highlights[0] == (c.highlight_start, c.highlight_end)
         assert all(f"{text[a:b]} [{c.n}]" in answer.answer for a, b in c.highlights)
     # one marker for the short answer the text opens with, then one per supporting sentence
     assert answer.short_answer == "Ahmed Abdel Hadi" and answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
     assert sum(len(c.highlights) for c in answer.citations) + 1 == answer.answer.count(" [")
+
+
+def test_an_answer_round_trips_through_its_json(assistant):
+    """What `ask --json`, /ask, the export and feedback write reads back as the same answer, citations and all."""
+    answer = assistant.ask(HAMAS)
+    assert answer.citations and answer.related
+    again = Answer.from_json(json.loads(json.dumps(answer.to_json())))
+    assert again == answer and again.citations[0].article == answer.citations[0].article
 
 
 def test_tv_station(assistant):
@@ -68,9 +77,9 @@ def test_follow_up_uses_the_conversation(assistant):
 
 def test_filters_restrict_dates_and_sources(assistant):
     only_cnn = assistant.ask(HAMAS, filters={"source": "cnn.com"})
-    assert all(c.source == "cnn.com" for c in only_cnn.citations + only_cnn.related)
+    assert all(c.article.source == "cnn.com" for c in only_cnn.citations + only_cnn.related)
     old = assistant.ask("What happened?", filters=Filters(until=date(2015, 1, 1)))
-    assert all((c.published or "0") <= "2015-01-01" for c in old.citations + old.related)
+    assert all((c.article.published or "0") <= "2015-01-01" for c in old.citations + old.related)
 
 
 def test_dates_in_the_question_become_filters():
@@ -89,6 +98,17 @@ def test_dates_in_the_question_become_filters():
 def test_bad_questions_get_a_clear_message(assistant, question):
     with pytest.raises(ValueError, match="empty|limit is"):
         assistant.ask(question)
+
+
+def test_cli_options_that_are_settings_take_their_default_and_env_var_from_settings():
+    """`--k` of ask and eval, serve's host, port and auth: the default is written once, in Settings."""
+    checked = set()
+    for command in main.commands.values():
+        for option in command.params:
+            if option.name in Settings.model_fields and option.name != "store":  # the store's default is a folder
+                assert (option.default, option.envvar) == (default(option.name), f"ARCHIVE_CHAT_{option.name.upper()}")
+                checked.add((command.name, option.name))
+    assert {("ask", "k"), ("eval", "k"), ("serve", "port")} <= checked
 
 
 def test_ask_json_from_the_cli(news_store):
@@ -113,5 +133,5 @@ def test_as_of_date_prefers_the_story_nearest_to_it(tmp_path, embedder):
     Ingestor(archive).run([tmp_path / "news.jsonl"], progress=False)
     ask = Assistant(archive).ask
     question = "What harbour budget did the Porto city council approve?"
-    assert ask(question, filters={"as_of": "2022-10-06"}).citations[0].published.startswith("2022-10-08")
-    assert ask(question, filters={"as_of": "2015-03-02"}).citations[0].published.startswith("2015-03-01")
+    assert ask(question, filters={"as_of": "2022-10-06"}).citations[0].article.published.startswith("2022-10-08")
+    assert ask(question, filters={"as_of": "2015-03-02"}).citations[0].article.published.startswith("2015-03-01")

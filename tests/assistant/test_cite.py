@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from assistant.cite import Citation, check_markers, checked_stream, cited, defused, uncited
 from assistant.passage import Passage
+from vectorstore.article import ArticleMeta
+
+ARTICLE = ArticleMeta("a1", "Title", "https://example.org/a", "example.org", "2015-01-02")
 
 
 def test_markers_naming_no_excerpt_are_removed_and_counted():
@@ -28,12 +33,33 @@ def test_cited_uncited_and_defused():
 
 
 def test_a_citation_points_into_its_article():
-    passage = Passage("c1", "a1", "body", 3, 100, 140, "Ahmed Abdel Hadi headed the delegation.", "Title",
-                      "https://example.org/a", "example.org", "2015-01-02", score=0.123456789)
+    passage = Passage("c1", ARTICLE, "body", 3, 100, 140, "Ahmed Abdel Hadi headed the delegation.",
+                      score=0.123456789)
     card = Citation.of(2, passage, (110, 130))
-    assert (card.n, card.article_id, card.excerpt, card.char_start, card.char_end) == (
-        2, "a1", passage.text, 100, 140)
+    assert (card.n, card.article, card.excerpt, card.char_start, card.char_end) == (
+        2, ARTICLE, passage.text, 100, 140)
     assert (card.highlight_start, card.highlight_end, card.highlights, card.score) == (110, 130, [(110, 130)], 0.12346)
     whole = Citation.of(1, passage)
     assert (whole.highlight_start, whole.highlight_end, whole.highlights) == (100, 140, [])
     assert card.to_json()["highlights"] == [(110, 130)] and card.to_json()["title"] == "Title"
+
+
+def test_a_citation_is_flat_json_and_round_trips():
+    """The JSON keeps the flat shape `ask --json`, /ask, eval and exports have always had, and reads back equal."""
+    card = Citation(1, ARTICLE, "body", "An excerpt.", 100, 111, 100, 105, 0.5, [(100, 105), (106, 111)])
+    data = card.to_json()
+    assert list(data) == ["n", "article_id", "title", "url", "source", "published", "section", "excerpt",
+                          "char_start", "char_end", "highlight_start", "highlight_end", "score", "highlights"]
+    assert (data["article_id"], data["title"], data["published"]) == ("a1", "Title", "2015-01-02")
+    assert Citation.from_json(data) == card
+    assert Citation.from_json(json.loads(json.dumps(data))) == card  # highlights back as (start, end) pairs
+
+
+def test_a_passage_reads_the_stores_flat_row():
+    row = {"chunk_id": "c1", "article_id": "a1", "section": "body", "index": 3, "char_start": 100,
+           "char_end": 111, "text": "An excerpt.", "title": "Title", "url": "https://example.org/a",
+           "source": "example.org", "published": "2015-01-02"}
+    passage = Passage.from_json(row, dense=0.7)
+    assert (passage.article, passage.text, passage.dense, passage.lexical) == (ARTICLE, "An excerpt.", 0.7, 0.0)
+    assert Passage.from_json(passage.to_json()) == passage and passage.to_json() == {**row, "score": 0.0,
+                                                                                       "dense": 0.7, "lexical": 0.0}

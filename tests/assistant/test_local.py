@@ -10,6 +10,7 @@ from assistant.answer.local import SUPPORT, LocalAnswerer, ground, model_path
 from assistant.cite import cited, uncited
 from assistant.passage import Passage
 from assistant.terms import terms
+from vectorstore.article import ArticleMeta
 from vectorstore.sentences import sentences
 from vectorstore.settings import Settings
 
@@ -44,7 +45,8 @@ def test_local_model_knowledge_is_not_passed_off_as_the_archive(local):
 
 
 def test_ground_keeps_only_supported_sentences():
-    passage = Passage("c", "a", "body", 0, 0, 40, "Ahmed Abdel Hadi headed the Hamas delegation.", "t", "u", "s", None)
+    passage = Passage("c", ArticleMeta("a", "t", "u", "s", None), "body", 0, 0, 40,
+                      "Ahmed Abdel Hadi headed the Hamas delegation.")
     text = ground("The delegation was headed by Ahmed Abdel Hadi. Lima is the capital of Peru.", [passage])
     assert text == "The delegation was headed by Ahmed Abdel Hadi [1]."
     # the model's own marker is no proof: a made-up sentence it cites is dropped all the same

@@ -49,7 +49,7 @@ def test_short_answer_opens_the_answer_with_its_marker(assistant):
     assert answer.short_answer == "Ahmed Abdel Hadi"
     assert answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
     first = answer.citations[0]
-    assert "Ahmed Abdel Hadi" in assistant.archive.article(first.article_id).text[
+    assert "Ahmed Abdel Hadi" in assistant.archive.article(first.article.id).text[
         first.highlight_start : first.highlight_end]
     assert answer.to_json()["short_answer"] == "Ahmed Abdel Hadi"
 
@@ -64,9 +64,9 @@ def test_follow_up_answers_the_new_question(assistant):
 def test_amount_with_its_unit_and_no_padding_from_an_unrelated_article(assistant):
     answer = assistant.ask(NASA)
     assert answer.short_answer == "$118 million"
-    assert all(c.title != "Sky UK: a short history" for c in answer.citations)
+    assert all(c.article.title != "Sky UK: a short history" for c in answer.citations)
     assert "BSkyB" not in answer.answer and "10 million homes" not in answer.answer
-    assert any(c.title == "Sky UK: a short history" for c in answer.related)  # retrieved, and left out
+    assert any(c.article.title == "Sky UK: a short history" for c in answer.related)  # retrieved, and left out
 
 
 def test_short_answer_never_repeats_the_question(assistant):

@@ -36,7 +36,7 @@ def test_stream_answers_with_citations_and_a_timeline(session):
     dates = [e["published"][:10] for e in answer.timeline]
     assert "2022-05-12" in dates and any(e["cited"] for e in answer.timeline)
     _, narrowed = _ask(session, "What happened to the Varnholm bridge?", since="2022-06-01")
-    assert all(c.published >= "2022-06-01" for c in narrowed.citations + narrowed.related)
+    assert all(c.article.published >= "2022-06-01" for c in narrowed.citations + narrowed.related)
     with pytest.raises(ValueError, match="empty"):
         _ask(session, "  ")
 
@@ -48,7 +48,7 @@ def test_open_citation_gives_the_article_and_its_cited_sentences(session):
     assert reading.article.title == "Mayor opens the Varnholm bridge"
     assert "Ilse Varga" in reading.article.text[start:end]
     related = session.open_citation(answer, answer.related[0].n)
-    assert related.article.id == answer.related[0].article_id
+    assert related.article.id == answer.related[0].article.id
     assert session.open_citation(answer, 99) is None
 
 

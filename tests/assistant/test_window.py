@@ -12,6 +12,7 @@ from assistant import window as window_module
 from assistant.passage import Passage
 from assistant.retrieve import HybridRetriever
 from assistant.window import merged, widen
+from vectorstore.article import ArticleMeta
 from vectorstore.ingest import Ingestor
 from vectorstore.sentences import sentences
 from vectorstore.store import Archive
@@ -48,7 +49,7 @@ def test_the_answer_after_the_matching_chunk_is_handed_on(archive):
     assert "ferry terminal" in match.text and "Marta Quintela" not in match.text  # the chunk alone misses it
 
     passage = HybridRetriever(archive=archive, passage_chars=190).passages(QUESTION, k=1)[0]
-    text = archive.section_texts([(passage.article_id, passage.section)])[(passage.article_id, passage.section)]
+    text = archive.section_texts([(passage.article.id, passage.section)])[(passage.article.id, passage.section)]
     assert "ferry terminal" in passage.text and "Marta Quintela" in passage.text
     assert passage.text == text[passage.char_start : passage.char_end]  # offsets still point into the article
     assert 190 <= len(passage.text) < 400 and FILLER[0] not in passage.text  # whole sentences, near the match
@@ -78,7 +79,7 @@ def test_a_window_in_a_huge_paragraph_is_whole_sentences_and_splits_only_what_it
     text = " ".join(f"Sentence number {i} is about the harbour budget of Lisbon." for i in range(3000))
     at = text.index("Sentence number 1500 ")
     chunk_end = text.index("Sentence number 1502 ") - 1
-    chunk = Passage("c", "a", "body", 0, at, chunk_end, text[at:chunk_end], "t", "u", "s", None)
+    chunk = Passage("c", ArticleMeta("a", "t", "u", "s", None), "body", 0, at, chunk_end, text[at:chunk_end])
     split: list[int] = []
 
     def counted(text: str, start: int = 0, end: int | None = None):

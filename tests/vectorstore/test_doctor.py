@@ -87,7 +87,7 @@ def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
 
     answer = Assistant(archive).ask(HAMAS)
     assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
-    assert answer.citations[0].article_id == seed_id
+    assert answer.citations[0].article.id == seed_id
 
 
 def test_recent_uncommitted_chunks_are_left_for_the_ingest_writing_them(tmp_path, embedder):

@@ -23,6 +23,20 @@ def test_parse_reads_dates_sources_and_the_as_of_day():
         Filters.parse({"since": "last week"})
 
 
+def test_parse_ignores_unknown_keys_and_says_in_one_line_which_key_is_wrong():
+    assert Filters.parse({"k": 3, "colour": "red", "source": "", "sources": None, "include_comments": None,
+                          "since": ""}) == Filters()
+    assert Filters.parse({"include_comments": "false", "sources": ("a.org", "b.org")}) == Filters(
+        sources=("a.org", "b.org"))
+    for data, line in [({"date": "2022/13/01"}, "date: '2022/13/01' is not a date (use YYYY-MM-DD)"),
+                       ({"until": "soon", "since": "later"}, "since: 'later' is not a date (use YYYY-MM-DD)"),
+                       ({"sources": ["a.org", 7]}, "sources.1: Input should be a valid string"),
+                       ({"include_comments": "maybe"}, "include_comments: Input should be a valid boolean")]:
+        with pytest.raises(ValueError) as caught:
+            Filters.parse(data)
+        assert str(caught.value).startswith(line) and "\n" not in str(caught.value)
+
+
 def test_narrowed_keeps_the_tighter_bounds_and_says_why():
     year = Filters(since=date(2022, 1, 1), until=date(2022, 12, 31))
     spring = year.narrowed(date(2021, 6, 1), date(2022, 3, 31), "'this spring'")

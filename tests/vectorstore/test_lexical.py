@@ -36,7 +36,7 @@ def test_delete_tombstones_bm25_and_the_next_ingest_compacts(tmp_path, embedder)
         assert handle.lexical("Lisbon ferry crews", 5) == []
         assert handle.lexical("cherry blossom frost", 5)
         passages = HybridRetriever(archive=handle, k=5).passages("Lisbon ferry strike")
-        assert passages and ferry not in {p.article_id for p in passages}
+        assert passages and ferry not in {p.article.id for p in passages}
 
     (tmp_path / "bridge.md").write_text("# Bridge\n\nThe Porto bridge closed for repairs on Monday.\n")
     Ingestor(archive).run([tmp_path / "bridge.md"], progress=False)
@@ -58,7 +58,7 @@ def test_a_handle_sees_what_another_handle_wrote(tmp_path, embedder):
     (ferry,) = by_path(writer)[str(tmp_path / "ferry.md")]
     assert reader.lexical("Lisbon ferry crews", 5)
     # dense search too is masked by BM25's columns (comments out by default): it must see the new chunks
-    assert ferry in {p.article_id for p in retriever.passages("Lisbon ferry strike")}
+    assert ferry in {p.article.id for p in retriever.passages("Lisbon ferry strike")}
 
     writer.delete_article(ferry)
     assert reader.lexical("Lisbon ferry crews", 5) == []
