@@ -25,7 +25,9 @@ def serve(settings: Settings, auth: tuple[str, str] | None = None) -> None:
         print(Ingestor(archive).run([SAMPLES], progress=True), flush=True)
     if auth is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {settings.host} without --auth: anyone who can reach it can use it", flush=True)
-    launch(build_app(Assistant(archive)), settings.host, settings.port, auth)
+    assistant = Assistant(archive)
+    assistant.warm()
+    launch(build_app(assistant), settings.host, settings.port, auth)
 
 
 def main(argv: list[str] | None = None) -> None:

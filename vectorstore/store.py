@@ -54,6 +54,7 @@ class Archive:
         self._embedder = embedder
         self._lexical: tuple[tuple[int, int] | None, LexicalIndex] | None = None
         self._building = threading.Lock()
+        self._loading = threading.Lock()
         self._seen_version = ""
 
     # ---- connection -------------------------------------------------------------------------------------------
@@ -260,16 +261,31 @@ class Archive:
         return index
 
     def _local_bm25(self) -> LexicalIndex:
-        """BM25 as on disk now: another process may have rebuilt or tombstoned it (a stat per question)."""
-        folder = self.folder / "bm25"
+        """BM25 as on disk now: another process may have rebuilt or tombstoned it (a stat per question). One
+        thread loads a changed index (seconds at 200k chunks); the others answer from the one held meanwhile."""
+        key = self._bm25_key()
+        held = self._lexical
+        if held is not None and held[0] == key:
+            return held[1]
+        if not self._loading.acquire(blocking=held is None):
+            return held[1]
         try:
-            stat = folder.stat()
-            key = (stat.st_ino, stat.st_mtime_ns)
+            if self._lexical is None or self._lexical[0] != key:
+                self._hold(LexicalIndex(self.folder / "bm25"), key)
+            return self._lexical[1]
+        finally:
+            self._loading.release()
+
+    def _bm25_key(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.folder / "bm25").stat()
         except FileNotFoundError:
-            key = None
-        if self._lexical is None or key != self._lexical[0]:
-            self._lexical = (key, LexicalIndex(folder))
-        return self._lexical[1]
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    def _hold(self, index: LexicalIndex, key: tuple[int, int] | None) -> None:
+        index.position  # noqa: B018 - built here, once, not by the first questions at the same time
+        self._lexical = (key, index)
 
     def refresh_lexical(self, force: bool = False, wait: bool = False) -> bool:
         """Rebuild BM25 from Chroma's chunks if the store changed since it was built; True if rebuilt. One builder
@@ -288,7 +304,8 @@ class Archive:
                 committed: dict[str, str] = {}
                 rows = ((cid, text, m) for cid, text, m in self.chunk_rows(["documents", "metadatas"])
                         if committed.get(m["article_id"]) == m.get("version"))  # what no reader takes, BM25 lacks
-                LexicalIndex.rebuild(rows, self.folder / "bm25", token, self._sections(committed))
+                index = LexicalIndex.rebuild(rows, self.folder / "bm25", token, self._sections(committed))
+                self._hold(index, self._bm25_key())  # the new index, loaded once, not again by the next question
                 return True
             finally:
                 lock.release()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.answer import NO_ANSWER, Draft, opening_short_answer
-from assistant.answer.ner import tag
+from assistant.answer.ner import pipeline, tag
 from assistant.answer.qtype import answer_type
 from assistant.answer.short import Candidate, ShortWeights, candidates
 from assistant.answer.support import key_terms, on_topic, supporting
@@ -94,6 +94,10 @@ class ExtractiveAnswerer:
         if reading.first is None or reading.evidence + self.tuned.typed * reading.typed < self.min_evidence:
             return Draft(NO_ANSWER, refused=True)
         return self.compose(question, passages, reading)
+
+    def warm(self) -> None:
+        """Load the tagger now rather than at the first question."""
+        pipeline()
 
     def stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]]) -> Iterator[str | Draft]:
         draft = self.answer(question, passages, history)

@@ -31,3 +31,13 @@ def test_parts_of_speech_are_the_attribute_rulers():
 def test_entities_are_tagged():
     doc = ner.tag(["Ahmed Abdel Hadi, Hamas's representative in Lebanon, headed the delegation in Beirut."])[0]
     assert ("Ahmed Abdel Hadi", "PERSON") in [(e.text, e.label_) for e in doc.ents]
+
+
+def test_a_served_assistant_loads_the_tagger_before_the_first_question(tmp_path, monkeypatch):
+    from assistant.ask import Assistant
+    from vectorstore.settings import Settings
+    from vectorstore.store import Archive
+
+    monkeypatch.setattr(ner, "_nlp", None)
+    Assistant(Archive(Settings(store=tmp_path / "store"))).warm().join()
+    assert ner._nlp is not None
