@@ -24,6 +24,7 @@ _RRF_K = 20
 _PER_ARTICLE = 2
 _COVERAGE = 0.1  # weight of the question's terms found in a passage, next to the fused rank (top = 1.0)
 _NUDGED = 4  # passages per wanted one that get the coverage nudge
+_RECENCY_DAYS = 30.0  # how fast the preference for news near the as-of date fades (realtimeqa-2022q4)
 
 
 def _recency(published: str | None, as_of: date | None) -> float:
@@ -31,7 +32,7 @@ def _recency(published: str | None, as_of: date | None) -> float:
     if not as_of or not published:
         return 1.0
     distance = abs((as_of - date.fromisoformat(published[:10])).days)
-    return 1.0 + 1.0 / (1.0 + distance / 30.0)
+    return 1.0 + 1.0 / (1.0 + distance / _RECENCY_DAYS)
 
 
 class HybridRetriever(BaseRetriever):
