@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from pydantic_core import PydanticCustomError
 
 from vectorstore.chroma import day_number
 from vectorstore.lexical import LexicalIndex
@@ -21,8 +20,7 @@ def _day(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value).replace("/", "-")[:10])
     except ValueError:
-        raise PydanticCustomError("not_a_date", "{value} is not a date (use YYYY-MM-DD)",
-                                  {"value": repr(value)}) from None
+        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def _names(value: Any) -> Any:
@@ -68,7 +66,8 @@ class Filters:
             got = FilterJson.model_validate(data or {})
         except ValidationError as exc:
             error = exc.errors()[0]
-            raise ValueError(f"{'.'.join(map(str, error['loc'])) or 'filters'}: {error['msg']}") from exc
+            msg = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]  # ours, unprefixed
+            raise ValueError(f"{'.'.join(map(str, error['loc'])) or 'filters'}: {msg}") from exc
         return cls(since=got.since, until=got.until, as_of=got.as_of or got.day, sources=got.source + got.sources,
                    article_ids=got.article_ids, include_comments=got.include_comments)
 
