@@ -137,14 +137,15 @@ class Archive:
     def passages(self, ids: list[str]) -> dict[str, dict]:
         """Text, span and article metadata of each chunk whose article version is committed (a chunk written by
         an ingest still in flight, or left by one that died, is not read). While BM25 is current with the store
-        it holds these fields for every committed chunk, and Chroma is read only for chunks written since."""
+        it holds these fields for every committed chunk, and Chroma is read only when a chunk was written since."""
         index = self._local_bm25()
-        rows: dict[str, dict] = {}
         if index.token and index.token == self._seen_version:
             rows = {cid: row for cid in ids if (row := index.row(cid)) is not None}
-        if missing := [cid for cid in ids if cid not in rows]:
-            rows.update(self._chroma_passages(missing))
-        return rows
+            if len(rows) == len(set(ids)):
+                return rows
+        # A chunk the index lacks was written since the version was read: all are read from Chroma then, so one
+        # read sees one version of each article (mixing the index's rows with newer ones could show two).
+        return self._chroma_passages(ids) if ids else {}
 
     def _chroma_passages(self, ids: list[str]) -> dict[str, dict]:
         got = self.parts.chunks.get(ids=ids, include=["documents", "metadatas"])
