@@ -166,7 +166,7 @@ def concurrent(ask: Callable[[object], object], questions: list, clients: int, p
     slowest = sorted(timeline, key=lambda t: -t[1])[:5]  # (seconds into the run, ms): where the tail comes from
     return {"qps": len(questions) / seconds, "p50_ms": p50, "p95_ms": p95,
             "cpu_ms": (cpu_of(pids) - cpu) * 1000 / len(questions),
-            "slowest": [[round(at, 2), round(ms)] for at, ms in slowest]}
+            "slowest": [[round(at, 2), round(ms)] for at, ms in slowest], "started_s": round(wall - START, 1)}
 
 
 def measure(store: Path, url: str | None, server_pid: int | None, questions_path: Path, limit: int,
@@ -236,8 +236,6 @@ def measure_replica(url: str, questions_path: Path, limit: int, clients: int, fr
     questions = list(read_questions(questions_path, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
     row["concurrent"] = concurrent(lambda q: assistant.ask(q.question, filters=q.filters), questions, clients,
                                    ["self"])
-    row["concurrent"]["started_s"] = round(time.perf_counter() - START - row["concurrent"]["qps"] ** -1 * len(
-        questions), 1)
     row["rss_mb"], row["peak_rss_mb"] = proc_rss_mb()
     row["chunks"] = archive.stats()["chunks"]
     if fresh:

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -143,7 +143,13 @@ class LexicalIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         keys: list[tuple[str, str]] = []
-        write_texts(tmp / _SECTIONS, (keys.append((a, s)) or text for a, s, text in sections))
+
+        def section_texts() -> Iterator[str]:  # streamed to disk: a million chunks' articles never sit in memory
+            for article_id, section, text in sections:
+                keys.append((article_id, section))
+                yield text
+
+        write_texts(tmp / _SECTIONS, section_texts())
         (tmp / _SECTION_KEYS).write_text(json.dumps(keys))
         ids, texts, meta, catalogue = [], [], [], {}
         for cid, text, m in chunks:
