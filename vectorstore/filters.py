@@ -48,6 +48,9 @@ class FilterJson(BaseModel):
     include_comments: Annotated[bool, BeforeValidator(lambda value: value or False)] = False  # null: left out
 
 
+_MASKS = 32  # filter masks kept per index (0.8 MB each at 200k chunks)
+
+
 @dataclass(frozen=True)
 class Filters:
     since: date | None = None
@@ -95,9 +98,13 @@ class Filters:
         return clauses[0] if clauses else None
 
     def mask(self, index: LexicalIndex) -> np.ndarray | None:
-        """The same filter over the lexical index's chunk columns, as bm25s's weight mask."""
+        """The same filter over the lexical index's chunk columns, as bm25s's weight mask (shared: not to be
+        written to). Kept on the index, whose columns never change: a question computes it once for dense and
+        BM25 search (4 ms at 200k chunks), and the next question under the same filter not at all."""
         if self.where() is None:
             return None
+        if (known := index.masks.get(self)) is not None:
+            return known
         keep = np.ones(len(index.rows), dtype=bool)
         if not self.include_comments:
             keep &= index.body
@@ -109,4 +116,7 @@ class Filters:
             keep &= np.isin(index.sources, list(self.sources))
         if self.article_ids:
             keep &= np.isin(index.article_ids, list(self.article_ids))
-        return keep.astype(np.float32)
+        if len(index.masks) >= _MASKS:
+            index.masks.clear()
+        index.masks[self] = keep.astype(np.float32)
+        return index.masks[self]

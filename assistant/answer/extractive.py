@@ -26,7 +26,7 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b")
-_CANDIDATE_SENTENCES = 6  # spaCy reads this many of the best sentences, no more
+_CANDIDATE_SENTENCES = 5  # spaCy reads this many of the best sentences, no more (5 read as well as 6, 4 worse)
 # How a sentence is scored, set by hand on realtimeqa-2022q4 (bench/quality.py); the refusal threshold over the
 # evidence is cross-validated over both dev sets (bench/tune.py).
 _SENTENCE_COVERAGE = 0.6  # the question's weighted terms found in the sentence
@@ -88,6 +88,7 @@ class Reading:
     ranked: list[Scored]
     evidence: float
     typed: bool
+    found: list[Candidate] = field(default_factory=list)  # every candidate phrase, best first (what tune.py fits)
 
 
 class ExtractiveAnswerer:
@@ -142,11 +143,11 @@ class ExtractiveAnswerer:
         pool = ranked[:_CANDIDATE_SENTENCES]
         best = max(pool[0].score, 1e-9)
         found = candidates(tag([s.text for s in pool]), [s.score / best for s in pool],
-                           [passages[s.passage_rank].article.id for s in pool], kind, asked,
+                           [passages[s.passage_rank].article.title for s in pool], kind, asked,
                            already_said(question, history), self.tuned.short)
         if not found:
             return Reading(None, ranked[0], ranked, ranked[0].evidence, False)
-        return Reading(found[0], pool[found[0].sentence], ranked, ranked[0].evidence, True)
+        return Reading(found[0], pool[found[0].sentence], ranked, ranked[0].evidence, True, found)
 
     def score(self, question: str, passages: list[Passage]) -> list[Scored]:
         """Every sentence of every passage, best first; `evidence` is how much of the question it covers."""

@@ -55,6 +55,7 @@ _GROUPS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 _NOUNS = {noun: labels for labels, nouns in _GROUPS for noun in nouns.split()}
 _VAGUE = {"type", "kind", "sort", "name", "form", "brand", "make"}  # "what type of car": the noun is "car"
+_BE = {"is", "was", "are", "were", "'s"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _WH = re.compile(r"\b(who|whom|whose|where|when|why|how|which|what)\b", re.I)
 
@@ -78,6 +79,15 @@ def _asked(question: str) -> str:
     """The sentence that asks: a news quiz often opens with a statement ("X resigned on Thursday. Who …?")."""
     parts = [p for p in _SENTENCE_END.split(question.strip()) if p.strip()]
     return next((p for p in reversed(parts) if "?" in p or _WH.search(p)), parts[-1] if parts else question)
+
+
+def _wh_word(asked: str) -> re.Match | None:
+    """The wh-word that asks: not one opening a relative clause (", which is being held where?"), and one among
+    the last words when the question ends on it ("… is running for how long?")."""
+    found = [m for m in _WH.finditer(asked) if not asked[: m.start()].rstrip().endswith(",")] or list(
+        _WH.finditer(asked))
+    last = [m for m in found if len(asked[m.end() :].split()) <= 2]
+    return last[-1] if last else found[0] if found else None
 
 
 def _noun_after(words: list[tuple[str, str]], at: int) -> str | None:
@@ -108,7 +118,7 @@ def _typed_noun(noun: str | None) -> AnswerType:
 def answer_type(question: str) -> AnswerType:
     """The kind of phrase the question asks for."""
     asked = _asked(question)
-    match = _WH.search(asked)
+    match = _wh_word(asked)
     if not match:
         return AnswerType("thing", _ENTITIES, phrases=True)
     wh, rest = match.group(1).lower(), asked[match.end() :].lower().split()
@@ -128,8 +138,10 @@ def answer_type(question: str) -> AnswerType:
     words = [(t.lower_, t.pos_) for t in tag([asked])[0]]
     at = next((i for i, (w, _) in enumerate(words) if w == wh), None)
     noun = _noun_after(words, at) if at is not None else None
-    if noun is None:  # "What was Hero of Alexandria's nationality?": the first noun of a kind we know
-        after = words[(at or 0) + 1 :]
+    if noun is None and at is not None and words[at + 1 : at + 2] and words[at + 1][0] in _BE:
+        # "What was Hero of Alexandria's nationality?": the first noun of a kind we know; not "What caused …
+        # in the 19th century?", whose subject is the answer
+        after = words[at + 1 :]
         noun = next((w for (w, pos), (nxt, _) in zip(after, [*after[1:], ("", "")], strict=True)
                      if pos == "NOUN" and w.rstrip("s") in _NOUNS and nxt != "-"), None)  # not "man-made"
     return _typed_noun(noun)

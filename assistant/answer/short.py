@@ -2,14 +2,15 @@
 
 A phrase is a candidate when spaCy tags it with a label the question asks for (or, for a "what + noun" we cannot
 type, when it is a noun phrase), once the words it shares with the question are trimmed off its edges: a short
-answer never repeats what the question already says. Candidates are scored by how good their sentence is, how
-well their label fits, how close they stand to the question's words in it, and in how many other articles'
-candidate sentences they recur (news that several articles report).
+answer never repeats what the question already says. Each candidate is described by a few signals — how good its
+sentence is, how well its label fits, how close it stands to the question's words, whether the articles' titles
+name it (news headlines name what a story is about), how often the candidate sentences repeat it — and scored by
+a linear ranker whose weights are learned by cross-validation over both dev sets (bench/tune.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.answer.qtype import AnswerType
@@ -23,23 +24,32 @@ _MAX_WORDS = 8
 
 @dataclass(frozen=True)
 class ShortWeights:
-    """How a candidate's score adds up (chosen by cross-validation, bench/tune.py)."""
+    """A weight per candidate signal (the fields of `Candidate.signals`), learned by bench/tune.py: a softmax over
+    each question's candidates, fitted to the SQuAD F1 of each against the gold answers, out-of-fold checked."""
 
-    sentence: float = 1.0
-    label: float = 0.5
-    proximity: float = 0.5
-    recurrence: float = 0.4
+    support: float = 3.61
+    fit: float = 2.76
+    proximity: float = 5.34
+    in_titles: float = 2.73
+    noun_near: float = 1.3
+    recurrence: float = 1.17
+    one_word: float = -0.89
+    capitalised: float = 0.53
+
+    def score(self, signals: dict[str, float]) -> float:
+        return sum(getattr(self, name) * value for name, value in signals.items())
 
 
 @dataclass
 class Candidate:
-    """A phrase of sentence `sentence`, at `start:end` of that sentence's text."""
+    """A phrase of sentence `sentence`, at `start:end` of that sentence's text, with the signals it is scored by."""
 
     text: str
     sentence: int
     start: int
     end: int
-    score: float
+    signals: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
 
 
 def _spans(doc: Any, asked: AnswerType) -> list[tuple[int, int, float]]:
@@ -56,7 +66,9 @@ def _spans(doc: Any, asked: AnswerType) -> list[tuple[int, int, float]]:
     if asked.noun:
         out += _named_after(doc, asked.noun)
     if asked.phrases:
-        taken = {i for s, e, _ in out for i in range(s, e)}
+        # dates are what "when" asks for: a weekday is not the thing a "what" question wants
+        taken = {i for s, e, _ in out for i in range(s, e)} | {
+            i for ent in doc.ents if ent.label_ in ("DATE", "TIME") for i in range(ent.start, ent.end)}
         start = None
         for i, token in enumerate([*doc, None]):
             if token is not None and token.pos_ in _PHRASE and i not in taken:
@@ -83,17 +95,25 @@ def _named_after(doc: Any, noun: str) -> list[tuple[int, int, float]]:
     return out
 
 
-def _trimmed(doc: Any, start: int, end: int, question: set[str]) -> tuple[int, int] | None:
+def _trimmed(doc: Any, start: int, end: int, question: set[str], asked: AnswerType) -> tuple[int, int] | None:
     """The span without edge words that are function words or already in the question; None if nothing is left
-    that the question does not say."""
-    def dull(token: Any) -> bool:
+    that the question does not say. Two kinds of question word stay at the edge: a number's unit ("45 days" for
+    "how many days") and the asked noun inside a name ("Northeastern University" for "which university")."""
+    def dull(token: Any, at_end: bool) -> bool:
         if token.is_currency or token.text == "%":  # "$118 million" keeps its dollar sign
             return False
-        return token.pos_ in _EDGE or not terms(token.text) or terms(token.text) <= question
+        if token.pos_ in _EDGE:
+            return True
+        if at_end and token.i > start and (
+                (asked.kind == "number" and token.pos_ == "NOUN" and doc[token.i - 1].like_num)
+                or (token.pos_ == "PROPN" and asked.noun and terms(token.text) <= terms(asked.noun))):
+            return False
+        words = terms(token.text)  # none for a stop word, which a name may hold ("New York")
+        return words <= question if words else token.pos_ != "PROPN"
 
-    while start < end and dull(doc[start]):
+    while start < end and dull(doc[start], False):
         start += 1
-    while end > start and dull(doc[end - 1]):
+    while end > start and dull(doc[end - 1], True):
         end -= 1
     if start == end or end - start > _MAX_WORDS or terms(doc[start:end].text) <= question:
         return None
@@ -110,28 +130,35 @@ def _proximity(hits: list[tuple[int, str]], start: int, end: int, weights: dict[
     return sum(weights[t] / (1 + gap / 3) for t, gap in near.items()) / (sum(weights.values()) or 1.0)
 
 
-def candidates(docs: list[Any], support: list[float], articles: list[str], asked: AnswerType,
+def candidates(docs: list[Any], support: list[float], titles: list[str], asked: AnswerType,
                weights: dict[str, float], said: set[str], w: ShortWeights) -> list[Candidate]:
     """Every candidate phrase in the tagged sentences, best first. `support`: each sentence's score relative to
-    the best (0..1); `articles`: the article each comes from; `said`: the words a follow-up's conversation already
-    gave (its earlier question and short answer), which the answer must not be made of either."""
+    the best (0..1); `titles`: the title of the article each comes from; `said`: the words a follow-up's
+    conversation already gave (its earlier question and short answer), which the answer must not be made of."""
     question = set(weights) | said
-    found: list[tuple[Candidate, float, float]] = []
+    texts = [d.text.lower() for d in docs]
+    heads = [t.lower() for t in set(titles)]
+    found: list[Candidate] = []
     for n, doc in enumerate(docs):
         hits = [(i, t) for i, token in enumerate(doc) for t in terms(token.text) & weights.keys()]
+        seen = set()
         for start, end, fit in _spans(doc, asked):
-            span = _trimmed(doc, start, end, question)
-            if span is None:
+            span = _trimmed(doc, start, end, question, asked)
+            if span is None or span in seen:
                 continue
-            text = doc[span[0] : span[1]].text
-            near = _proximity(hits, *span, weights)
-            c = Candidate(text, n, doc[span[0]].idx, doc[span[1] - 1].idx + len(doc[span[1] - 1]), 0.0)
-            found.append((c, fit, near))
-    others = max(len(set(articles)) - 1, 1)
-    texts = [d.text.lower() for d in docs]
-    recurs = {c.text.lower(): len({a for text, a in zip(texts, articles, strict=True) if c.text.lower() in text})
-              for c, _, _ in found}
-    for c, fit, near in found:
-        c.score = (w.sentence * support[c.sentence] + w.label * fit + w.proximity * near
-                   + w.recurrence * (recurs[c.text.lower()] - 1) / others)
-    return sorted((c for c, _, _ in found), key=lambda c: -c.score)
+            seen.add(span)
+            s, e = span
+            text = doc[s:e].text
+            low = text.lower()
+            c = Candidate(text, n, doc[s].idx, doc[e - 1].idx + len(doc[e - 1]))
+            c.signals = {
+                "support": support[n], "fit": fit,
+                "proximity": _proximity(hits, s, e, weights),
+                "in_titles": sum(low in h for h in heads) / len(heads),
+                "noun_near": float(bool(asked.noun) and any(
+                    t.lower_ in (asked.noun, f"{asked.noun}s") for t in doc[max(0, s - 2) : e + 2])),
+                "recurrence": sum(low in t for t in texts) / len(texts),
+                "one_word": float(e - s == 1), "capitalised": float(text[:1].isupper())}
+            c.score = w.score(c.signals)
+            found.append(c)
+    return sorted(found, key=lambda c: -c.score)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import REALTIMEQA, SEED
 
 from vectorstore.article import Article
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
+from vectorstore.sentences import sentences
 
 
 def test_seed_boilerplate_gone_and_comments_apart():
@@ -51,3 +53,17 @@ def test_chunks_fit_the_model_and_map_to_the_text(embedder):
         assert embedder.count_tokens([c.text])[0] <= embedder.max_tokens
     prose = [c for c in chunks if "word word" not in c.text and c.section == "body"]
     assert all(c.text.rstrip()[-1] in ".”\"!?" for c in prose)  # whole sentences, never cut mid-way
+
+
+@pytest.mark.parametrize("text", [
+    "The harbour reopened on Monday. Ships queued at dawn.\n\nA second paragraph, one sentence.",
+    "Then it \u200b closed.\u200f Tab\there. Next\u2028line. x\ufeffy. Z.",
+    "Dr. Smith paid $1.5m.  Two spaces before this one.   Three here.",
+    "中文新闻。第二句。 😀🎉 End.",
+])
+def test_sentence_offsets_found_in_the_text_match_blingfires_own(text, monkeypatch):
+    """Sentences are found in the paragraph by position (the fast path); blingfire's byte-to-character offsets,
+    the slow path, give the same spans."""
+    fast = sentences(text)
+    monkeypatch.setattr("vectorstore.sentences._found", lambda piece: None)
+    assert fast == sentences(text) and len(fast) >= 2
