@@ -235,9 +235,12 @@ def measure_replica(url: str, questions_path: Path, limit: int, clients: int, fr
     assistant.warm()  # as the app does
     assistant.ask("Which airline is suspending service at JFK?", filters={"date": "2022-10-06"})
     row = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
+    print(f"replica: first answer {row['startup_s']:.1f} s after start", file=sys.stderr, flush=True)
     while archive.bm25.token != archive.version():
         time.sleep(0.2)
     row["bm25_ready_s"] = time.perf_counter() - START
+    print(f"replica: BM25 ready {row['bm25_ready_s']:.1f} s after start, RSS {proc_rss_mb()} MB", file=sys.stderr,
+          flush=True)
     from assistant.eval.questions import read_questions  # noqa: I001 - only once the replica has started
 
     questions = list(read_questions(questions_path, warn=lambda line: print(line, file=sys.stderr)))[:limit or None]
@@ -245,6 +248,7 @@ def measure_replica(url: str, questions_path: Path, limit: int, clients: int, fr
                                    ["self"])
     row["rss_mb"], row["peak_rss_mb"] = proc_rss_mb()
     row["chunks"] = archive.stats()["chunks"]
+    print(f"replica: {json.dumps(row)}", file=sys.stderr, flush=True)
     if fresh:
         row.update(freshness(assistant, url, folder))
     return row
@@ -265,6 +269,8 @@ def freshness(assistant, url: str, folder: Path) -> dict:
     while not any(c.article.title == FRESH["title"] for c in assistant.ask(FRESH_QUESTION).citations):
         time.sleep(0.05)
     cited = time.perf_counter() - ingested
+    print(f"replica: new article retrieved {retrieved:.2f} s, cited {cited:.2f} s after its ingest", file=sys.stderr,
+          flush=True)
     archive = assistant.archive
     while archive.bm25.token != archive.version():
         time.sleep(0.2)
