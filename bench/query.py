@@ -336,15 +336,16 @@ def chroma_server(folder: Path) -> Iterator[tuple[str, int, float]]:
         proc.wait(timeout=30)
 
 
-def warm_model(store: Path) -> None:
-    """Make the embedding model's on-disk cache (an ONNX export, built once per model) and bring BM25 up to date
-    with the store before anything is timed."""
+def warm_model(store: Path, bm25: bool) -> None:
+    """Make the embedding model's on-disk cache (an ONNX export, built once per model) and, with `bm25`, bring the
+    store's own BM25 up to date before anything is timed (replicas build their own)."""
     from vectorstore.settings import Settings
     from vectorstore.store import Archive
 
     archive = Archive(Settings(store=store))
     archive.embedder.embed_query("warm-up")
-    archive.refresh_lexical(wait=True)  # the replicas' fresh article moved the version on: start-up opens, not builds
+    if bm25:  # the replicas' fresh article moved the version on: start-up opens, not builds
+        archive.refresh_lexical(wait=True)
     archive.close()  # the measuring processes open the store themselves
 
 
@@ -520,7 +521,7 @@ def main() -> None:
     rows, replicas = [], []
     for size in args.sizes:
         store = build(size, args.base, args.rebuild)
-        warm_model(store)
+        warm_model(store, bm25=set(args.modes) != {"replicas"})
         for mode in args.modes:
             if mode == "replicas":
                 replicas.append(run_replicas(store, args))

@@ -4,13 +4,16 @@ Chroma evaluates `where` against its metadata for every chunk that matches befor
 CPU for "body text only" over 20k chunks, 0.9 s over 200k. The BM25 index holds the same columns (date, section,
 source, article) as arrays, so the filter is one mask there. Chroma then either returns more neighbours than
 needed and the allowed ones are kept (when most chunks pass), or searches only among the allowed ids (when few
-do), whichever costs less; both give the k nearest allowed chunks. Chunks BM25 does not hold yet (written since
-its last rebuild, which ends every ingest run) are left out of filtered searches, as they are out of BM25's own.
+do), whichever costs less; both give the k nearest allowed chunks. Without a BM25 index (a replica that has
+not built its own yet), neighbours are over-fetched with their metadata and the filter is applied to those; at
+a million chunks, Chroma's `where` for "body text only" alone takes tens of seconds. Chunks written since BM25's
+last rebuild are searched by when they were written, the filter applied to their metadata likewise.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import chromadb
 import numpy as np
@@ -18,8 +21,12 @@ from chromadb.errors import InternalError
 
 from vectorstore.lexical import LexicalIndex
 
+if TYPE_CHECKING:
+    from vectorstore.filters import Filters
+
 _OVERFETCH = 4  # neighbours asked per allowed one needed (recall@40 against exact search 0.98, as with `where`)
 _NEIGHBOUR_COST = 8  # one more neighbour costs Chroma about what 8 more listed ids do (6.5 vs 0.8 µs of CPU)
+_UNINDEXED_REACH = 1000  # most neighbours read with metadata when no index decides the filter; then Chroma's `where`
 
 
 def nearest(chunks: chromadb.Collection, vector: list[float], k: int, where: dict | None = None,
@@ -32,17 +39,34 @@ def nearest(chunks: chromadb.Collection, vector: list[float], k: int, where: dic
     return [(cid, 1.0 - distance) for cid, distance in zip(hits["ids"][0], hits["distances"][0], strict=True)]
 
 
+def _nearest_admitted(chunks: chromadb.Collection, vector: list[float], k: int, filters: Filters,
+                      where: dict | None = None) -> tuple[list[tuple[str, float]], bool]:
+    """The k nearest chunks (within `where`) whose metadata `filters` admits, from `asked` neighbours read with
+    their metadata, asking four times more until k are found or `_UNINDEXED_REACH`; and whether every neighbour
+    was looked at (then fewer than k exist)."""
+    asked = min(_OVERFETCH * k, _UNINDEXED_REACH)
+    while True:
+        hits = chunks.query(query_embeddings=[vector], n_results=asked, where=where, include=["distances", "metadatas"])
+        ids, distances, metas = hits["ids"][0], hits["distances"][0], hits["metadatas"][0]
+        found = [(cid, 1.0 - d) for cid, d, m in zip(ids, distances, metas, strict=True) if filters.admits(m)]
+        if len(found) >= k or len(ids) < asked or asked >= _UNINDEXED_REACH:
+            return found[:k], len(ids) < asked
+        asked = min(asked * 4, _UNINDEXED_REACH)
+
+
 def nearest_allowed(chunks: chromadb.Collection, lexical: LexicalIndex, vector: list[float], k: int,
-                    mask: np.ndarray | None, where: dict | None,
-                    written_since: float | None = None) -> list[tuple[str, float]]:
-    """The k nearest (chunk id, cosine similarity) among the chunks `mask` (the same filter as `where`) allows.
-    `written_since`: when BM25 is behind the store, chunks written since it was built are searched too, with
-    Chroma deciding the filter on them (few, so cheap), so dense search sees new articles at once."""
-    found = _nearest_indexed(chunks, lexical, vector, k, mask, where)
-    if mask is None or written_since is None or not len(lexical.rows):
+                    filters: Filters, written_since: float | None = None) -> list[tuple[str, float]]:
+    """The k nearest (chunk id, cosine similarity) among the chunks `filters` allows. `written_since`: when BM25
+    is behind the store, chunks written since it was built are searched too (selected by when they were
+    written, few, so cheap), so dense search sees new articles at once."""
+    mask = filters.mask(lexical)
+    if mask is not None and not len(lexical.rows):  # no index to decide the filter with
+        found, complete = _nearest_admitted(chunks, vector, k, filters)
+        return found if len(found) >= k or complete else nearest(chunks, vector, k, where=filters.where())
+    found = _nearest_indexed(chunks, lexical, vector, k, mask, filters.where())
+    if mask is None or written_since is None:
         return found
-    recent = {"written": {"$gte": written_since}}
-    fresh = nearest(chunks, vector, k, where={"$and": [where, recent]} if where else recent)
+    fresh, _ = _nearest_admitted(chunks, vector, k, filters, where={"written": {"$gte": written_since}})
     return sorted(dict(found + fresh).items(), key=lambda hit: -hit[1])[:k]
 
 
@@ -50,8 +74,6 @@ def _nearest_indexed(chunks: chromadb.Collection, lexical: LexicalIndex, vector:
                      mask: np.ndarray | None, where: dict | None) -> list[tuple[str, float]]:
     if mask is None:
         return nearest(chunks, vector, k)
-    if not len(lexical.rows):  # no BM25 index to decide the filter with: Chroma does it
-        return nearest(chunks, vector, k, where=where)
     allowed = lexical.allowed(mask)
     kept, live = int(allowed.sum()), int(lexical.live.sum())
     if not kept:

@@ -177,6 +177,6 @@ def _bm25_state(archive: Archive, committed: set[str], token: str) -> tuple[str,
         ids = index.ids
     except Exception:  # whatever stops it loading, the finding is the same: rebuild it
         return "unreadable", 0
-    if index.token != token or len(ids) != len(set(ids)) or set(ids) != committed or index.unstemmed:
+    if index.token != token or len(ids) != len(set(ids)) or set(ids) != committed:
         return "out of date", len(ids)
     return "ok", len(ids)

@@ -97,6 +97,16 @@ class Filters:
             return {"$and": clauses}
         return clauses[0] if clauses else None
 
+    def admits(self, meta: dict) -> bool:
+        """Whether a chunk with this Chroma metadata passes: the same filter as `where`, in Python, for the few
+        neighbours read with their metadata where no index holds the columns (vectorstore/dense.py)."""
+        day = meta.get("day", 0)
+        return ((self.include_comments or meta.get("section") == "body")
+                and (not self.since or day >= day_number(self.since.isoformat()))
+                and (not self.until or day <= day_number(self.until.isoformat()))
+                and (not self.sources or meta.get("source") in self.sources)
+                and (not self.article_ids or meta.get("article_id") in self.article_ids))
+
     def mask(self, index: LexicalIndex) -> np.ndarray | None:
         """The same filter over the lexical index's chunk columns, as bm25s's weight mask (shared: not to be
         written to). Kept on the index, whose columns never change: a question computes it once for dense and

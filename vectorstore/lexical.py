@@ -5,8 +5,8 @@ Names, places and numbers are where dense search alone misses; BM25 catches them
 chunk's filter columns (date, section, source, article), so a filter is a few array operations at any size.
 A deleted chunk is only marked (a tombstone, persisted in deleted.json) and masked out at query time: removing
 it from the index would mean re-indexing every chunk. The next rebuild drops it for good.
-Words are stemmed (PyStemmer's Snowball English: "resigned" finds "resign"); an index built before stemming
-records no stemmer in its tokenizer.json and keeps being queried unstemmed until it is rebuilt.
+Words are stemmed (PyStemmer's Snowball English: "resigned" finds "resign"). An index written in an older
+format (before stemming, before packed columns) reads as stale, so every reader rebuilds it.
 
 Beside the index lie the texts it was built from (each chunk's, and each article section's), with each chunk's
 place in its article: while the index is current with the store, a question's candidates and the windows around
@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
@@ -27,19 +27,25 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from vectorstore.article import BODY, COMMENTS
-from vectorstore.chroma import day_number
-from vectorstore.texts import Texts, write_texts
+from vectorstore.article import BODY, COMMENTS, StoredArticle
+from vectorstore.lexical_build import (
+    CATALOGUE,
+    CHUNKS,
+    COLUMNS,
+    FORMAT,
+    IDS,
+    SECTION_KEYS,
+    SECTIONS,
+    STEMMER,
+    VERSION,
+    IndexWriter,
+)
+from vectorstore.texts import Texts
 
 _DELETED = "deleted.json"
-_TOKENIZER = "tokenizer.json"
-_VERSION = "version.json"
-_STEMMER = "english"
-_CHUNKS, _SECTIONS, _SECTION_KEYS = "chunks.txt", "sections.txt", "sections.json"
-_PLACE = ("index", "char_start", "char_end")  # a chunk's place in its article section
 
 
-def _tokenize(texts: list[str], stemmer: Stemmer.Stemmer | None) -> bm25s.tokenization.Tokenized:
+def _tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> bm25s.tokenization.Tokenized:
     return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
 
 
@@ -47,43 +53,35 @@ class LexicalIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.retriever: bm25s.BM25 | None = None
-        rows: list[str] = []
-        meta: list[dict] = []
-        self.stemmer: Stemmer.Stemmer | None = None
+        self.stemmer = Stemmer.Stemmer(STEMMER)
         self.token = self.token_at(folder)
         self.built_at = self._version().get("at", 0.0)  # when the chunks it holds were read from the store
         self.catalogue: dict[str, dict] = {}  # article id → title, source, published, url: for browsing and stats
-        if (folder / "catalogue.json").exists():
-            self.catalogue = json.loads((folder / "catalogue.json").read_text())
-        if (folder / "ids.json").exists():
-            self.retriever = bm25s.BM25.load(str(folder))
-            if (folder / _TOKENIZER).exists():
-                self.stemmer = Stemmer.Stemmer(json.loads((folder / _TOKENIZER).read_text())["stemmer"])
-            rows = json.loads((folder / "ids.json").read_text())
-            meta = json.loads((folder / "meta.json").read_text())
+        rows: list[str] = []
+        columns = {"day": [], "body": [], "source": [], "article": [], "place": [], "sources": [""], "articles": [""]}
+        if self.token is not None:  # written in this format (an older index is rebuilt, as a stale one is)
+            self.catalogue = json.loads((folder / CATALOGUE).read_text())
+            rows = json.loads((folder / IDS).read_text())
+            columns = dict(np.load(folder / COLUMNS))
+            if rows:  # mapped, not read: at 1M chunks the score matrix is most of the index
+                self.retriever = bm25s.BM25.load(str(folder), mmap=True)
         self.rows = np.array(rows, dtype=object)  # the chunk id of each row of the index, tombstoned ones included
-        # Column arrays so a filter over 200k chunks is a few vector operations, not a Python loop.
-        day = {published: day_number(published) for published in {m["published"] for m in meta}}
-        self.days = np.array([day[m["published"]] for m in meta], dtype=np.int64)
-        self.body = np.array([m["section"] == BODY for m in meta], dtype=bool)
-        self.sources = np.array([m["source"] for m in meta], dtype=object)
-        self.article_ids = np.array([m["article_id"] for m in meta], dtype=object)
-        self.places = np.array([[m.get(f, -1) for f in _PLACE] for m in meta], dtype=np.int64).reshape(-1, 3)
-        self.texts = Texts(folder / _CHUNKS) if Texts.exist(folder / _CHUNKS) else None  # None: built before
+        # Column arrays so a filter over a million chunks is a few vector operations, not a Python loop.
+        self.days = np.asarray(columns["day"], dtype=np.int64)
+        self.body = np.asarray(columns["body"], dtype=bool)
+        self.sources = np.asarray(columns["sources"], dtype=object)[np.asarray(columns["source"], dtype=np.int64)]
+        self.article_ids = np.asarray(columns["articles"], dtype=object)[np.asarray(columns["article"], dtype=np.int64)]
+        self.places = np.asarray(columns["place"], dtype=np.int64).reshape(-1, 3)
+        self.texts = Texts(folder / CHUNKS) if rows else None
         self.sections: dict[tuple[str, str], int] = {}  # (article id, section) → its row in section_texts
         self.section_texts: Texts | None = None
-        if Texts.exist(folder / _SECTIONS):
-            self.section_texts = Texts(folder / _SECTIONS)
-            self.sections = {tuple(key): i for i, key in enumerate(json.loads((folder / _SECTION_KEYS).read_text()))}
+        if self.token is not None and Texts.exist(folder / SECTIONS):
+            self.section_texts = Texts(folder / SECTIONS)
+            self.sections = {tuple(key): i for i, key in enumerate(json.loads((folder / SECTION_KEYS).read_text()))}
         self.masks: dict = {}  # Filters → its mask over these columns (vectorstore/filters.py)
         self.live = np.ones(len(self.rows), dtype=bool)
         self.deleted = self._tombstones()
         self.live[self._positions(self.deleted)] = False
-
-    @property
-    def unstemmed(self) -> bool:
-        """Built before BM25 stemmed words: it works, queried as built, but a rebuild would match word forms."""
-        return self.retriever is not None and self.stemmer is None
 
     @property
     def ids(self) -> list[str]:
@@ -104,15 +102,16 @@ class LexicalIndex:
 
     @staticmethod
     def token_at(folder: Path) -> str | None:
-        """The store version the index in `folder` was built from (None: no index, or one from before tokens)."""
+        """The store version the index in `folder` was built from (None: no index, or one in an older format)."""
         try:
-            return json.loads((folder / _VERSION).read_text())["token"]
-        except (OSError, ValueError, KeyError):
+            version = json.loads((folder / VERSION).read_text())
+        except (OSError, ValueError):
             return None
+        return version.get("token") if version.get("format") == FORMAT else None
 
     def _version(self) -> dict:
         try:
-            return json.loads((self.folder / _VERSION).read_text())
+            return json.loads((self.folder / VERSION).read_text())
         except (OSError, ValueError):
             return {}
 
@@ -135,41 +134,18 @@ class LexicalIndex:
         return None if i is None or self.section_texts is None else self.section_texts[i]
 
     @classmethod
-    def rebuild(cls, chunks: Iterable[tuple[str, str, dict]], folder: Path, token: str,
-                sections: Iterable[tuple[str, str, str]] = ()) -> LexicalIndex:
-        """Index (chunk id, text, chunk metadata) rows, keep (article id, section, text) beside them (`sections`
-        is read first), and swap the new index in atomically."""
+    def rebuild(cls, articles: Iterable[tuple[StoredArticle, dict[str, str], list[tuple[str, str, dict]]]],
+                folder: Path, token: str) -> LexicalIndex:
+        """Index each article's (chunk id, text, chunk metadata) rows, keep its section texts beside them, and
+        swap the new index in atomically. Streamed (`IndexWriter`): a million chunks never sit in memory."""
         started = time.time()
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        keys: list[tuple[str, str]] = []
-
-        def section_texts() -> Iterator[str]:  # streamed to disk: a million chunks' articles never sit in memory
-            for article_id, section, text in sections:
-                keys.append((article_id, section))
-                yield text
-
-        write_texts(tmp / _SECTIONS, section_texts())
-        (tmp / _SECTION_KEYS).write_text(json.dumps(keys))
-        ids, texts, meta, catalogue = [], [], [], {}
-        for cid, text, m in chunks:
-            ids.append(cid)
-            texts.append(text)
-            meta.append({k: m[k] for k in ("article_id", "section", "source", *_PLACE)}
-                        | {"published": m["published"] or None})
-            catalogue.setdefault(m["article_id"], {"title": m["title"], "source": m["source"], "url": m["url"],
-                                                   "published": m["published"] or None})
-        write_texts(tmp / _CHUNKS, texts)
-        if ids:
-            retriever = bm25s.BM25()
-            retriever.index(_tokenize(texts, Stemmer.Stemmer(_STEMMER)), show_progress=False)
-            retriever.save(str(tmp))
-            (tmp / _TOKENIZER).write_text(json.dumps({"stemmer": _STEMMER}))
-            (tmp / "ids.json").write_text(json.dumps(ids))
-            (tmp / "meta.json").write_text(json.dumps(meta))
-        (tmp / "catalogue.json").write_text(json.dumps(catalogue))
-        (tmp / _VERSION).write_text(json.dumps({"token": token, "at": started}))
+        writer = IndexWriter(tmp)
+        for article, sections, chunks in articles:
+            writer.add(article, sections, chunks)
+        writer.finish({"token": token, "at": started})
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
@@ -190,12 +166,12 @@ class LexicalIndex:
         for article_id in articles:
             self.catalogue.pop(article_id, None)
         (self.folder / "catalogue.json.tmp").write_text(json.dumps(self.catalogue))
-        os.replace(self.folder / "catalogue.json.tmp", self.folder / "catalogue.json")
+        os.replace(self.folder / "catalogue.json.tmp", self.folder / CATALOGUE)
         tmp = self.folder / (_DELETED + ".tmp")
         tmp.write_text(json.dumps(sorted(self.deleted)))
         os.replace(tmp, self.folder / _DELETED)
         if token:
-            (self.folder / _VERSION).write_text(json.dumps({**self._version(), "token": token}))
+            (self.folder / VERSION).write_text(json.dumps({**self._version(), "token": token}))
             self.token = token
 
     def allowed(self, mask: np.ndarray | None) -> np.ndarray:

@@ -1,26 +1,35 @@
 """Strings stored end to end in one file and read by position through mmap: the local copy of the chunk and
 article texts a question reads, so answering needs no Chroma read while the cache is current.
 
-A read touches only the pages of the strings it asks for, so a million chunks cost disk, not resident memory.
+A read touches only the pages of the strings it asks for, so a million chunks cost disk, not resident memory;
+and they are written as they come, so building the file never holds them either.
 """
 
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterable
+from array import array
 from pathlib import Path
 
 import numpy as np
 
 
-def write_texts(path: Path, texts: Iterable[str]) -> int:
-    """Write the strings to `path` (UTF-8, end to end) and their offsets beside it; returns how many."""
-    offsets = [0]
-    with path.open("wb") as out:
-        for text in texts:
-            offsets.append(offsets[-1] + out.write(text.encode("utf-8", "surrogatepass")))
-    np.save(_offsets(path), np.array(offsets, dtype=np.int64))
-    return len(offsets) - 1
+class TextWriter:
+    """Appends strings to `path` (UTF-8, end to end); `close` writes their offsets beside it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out = path.open("wb")
+        self._offsets = array("q", [0])
+
+    def add(self, text: str) -> int:
+        """Append one string; returns its position."""
+        self._offsets.append(self._offsets[-1] + self._out.write(text.encode("utf-8", "surrogatepass")))
+        return len(self._offsets) - 2
+
+    def close(self) -> None:
+        self._out.close()
+        np.save(_offsets(self.path), np.frombuffer(self._offsets, dtype=np.int64))
 
 
 def _offsets(path: Path) -> Path:
@@ -28,7 +37,7 @@ def _offsets(path: Path) -> Path:
 
 
 class Texts:
-    """The strings `write_texts` wrote, by position."""
+    """The strings a TextWriter wrote, by position."""
 
     def __init__(self, path: Path) -> None:
         self.offsets = np.load(_offsets(path))

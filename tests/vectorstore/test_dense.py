@@ -10,6 +10,7 @@ import vectorstore.dense
 from vectorstore.dense import nearest_allowed
 from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
+from vectorstore.lexical import LexicalIndex
 
 QUERY = "What did the president say about the economy?"
 STORIES = [  # (date, source, text): short, so the test embeds little
@@ -44,11 +45,31 @@ def test_filtered_nearest_matches_exact_search(archive, tmp_path, monkeypatch):
         monkeypatch.setattr(vectorstore.dense, "_NEIGHBOUR_COST", cost)
         for filters in (Filters(), since, Filters(sources=("Daily",)), Filters(sources=("no such source",))):
             for k in (1, 3, 20):
-                where = filters.where()
-                got = nearest_allowed(archive.parts.chunks, lexical, vector, k, filters.mask(lexical), where)
-                assert [cid for cid, _ in got] == exact(archive, vector, k, where), (cost, filters, k)
+                got = nearest_allowed(archive.parts.chunks, lexical, vector, k, filters)
+                assert [cid for cid, _ in got] == exact(archive, vector, k, filters.where()), (cost, filters, k)
 
     missing = lexical.rows[0]  # a chunk BM25 allows but Chroma lost: the id list fails, Chroma filters itself
     archive.delete_chunks([missing])
-    got = nearest_allowed(archive.parts.chunks, lexical, vector, 5, since.mask(lexical), since.where())
+    got = nearest_allowed(archive.parts.chunks, lexical, vector, 5, since)
     assert [cid for cid, _ in got] == exact(archive, vector, 5, since.where()) and missing not in dict(got)
+
+
+def test_without_an_index_the_filter_is_applied_to_neighbours_read_with_their_metadata(archive, tmp_path,
+                                                                                       monkeypatch):
+    """A replica that has not built BM25 yet: the same nearest chunks, found without Chroma's `where` while
+    enough neighbours pass, with it when too few do."""
+    for i, (day, source, text) in enumerate(STORIES):
+        (tmp_path / f"{i}.md").write_text(f"---\ndate: {day}\nsource: {source}\n---\n# Story {i}\n\n{text}\n")
+    Ingestor(archive).run([tmp_path / f"{i}.md" for i in range(len(STORIES))], progress=False)
+    vector, empty = archive.embedder.embed_query(QUERY), LexicalIndex(tmp_path / "no index")
+    wheres = []
+    real = vectorstore.dense.nearest
+    monkeypatch.setattr(vectorstore.dense, "nearest", lambda *a, **kw: wheres.append(kw.get("where")) or real(*a, **kw))
+    for reach in (1000, 2):  # enough neighbours read; fewer than the 3 asked (then Chroma filters)
+        monkeypatch.setattr(vectorstore.dense, "_UNINDEXED_REACH", reach)
+        for filters in (Filters(since=date(2022, 10, 4)), Filters(sources=("Daily",)),
+                        Filters(until=date(2022, 10, 2))):
+            got = nearest_allowed(archive.parts.chunks, empty, vector, 3, filters)
+            assert [cid for cid, _ in got] == exact(archive, vector, 3, filters.where()), (reach, filters)
+        assert bool(wheres) == (reach == 2)
+        wheres.clear()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from conftest import by_path, consistent
 
 from assistant.retrieve import HybridRetriever
 from vectorstore.ingest import Ingestor
 from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical_build import FORMAT
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
@@ -64,11 +67,15 @@ def test_a_handle_sees_what_another_handle_wrote(tmp_path, embedder):
     assert reader.lexical("Lisbon ferry crews", 5) == []
 
 
-def test_bm25_matches_word_forms_and_reads_an_older_index(tmp_path, embedder):
+def test_bm25_matches_word_forms_and_rebuilds_an_older_index(tmp_path, embedder):
     """A question asking about "a strike" by "a crew" finds "crews ... strikes"."""
     (tmp_path / "ferry.md").write_text("# Ferry\n\nThe Lisbon ferry crews announced strikes over pay.\n")
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([tmp_path / "ferry.md"], progress=False)
     assert archive.lexical("Which crew went on strike?", 5)  # no word in common until stemmed
-    (archive.folder / "bm25" / "tokenizer.json").unlink()  # an index from before stemming: query it as built
-    assert LexicalIndex(archive.folder / "bm25").stemmer is None
+    version = archive.folder / "bm25" / "version.json"
+    version.write_text(json.dumps({"token": archive.version()}))  # an index in an older format (before stemming)
+    assert LexicalIndex(archive.folder / "bm25").token is None  # stale, not misread
+    reader = Archive(archive.settings, embedder)
+    assert reader.lexical("Which crew went on strike?", 5)  # a reader rebuilt it
+    assert json.loads(version.read_text())["format"] == FORMAT
