@@ -110,16 +110,14 @@ def check(archive: Archive, grace: float = GRACE_SECONDS) -> Report:
     archive.refresh_lexical(wait=True)
     token = archive.version()
     articles = dict(archive.records())
-    committed: set[str] = set()
+    named = {cid for a, m in articles.items() for cid in chunk_ids(a, m)}  # what the committed records own
+    stored = archive.all_chunk_ids()
+    committed = named.intersection(stored)
     uncommitted, young = [], []
-    for cid, _, meta in archive.chunk_rows(["metadatas"]):
-        article = articles.get(meta["article_id"])
-        if article and article["content_hash"] == meta.get("version"):
-            committed.add(cid)
-        else:
-            uncommitted.append(cid)
-            if meta.get("written", 0) > time.time() - grace:
-                young.append(cid)
+    for cid, meta in archive.chunk_metadata([cid for cid in stored if cid not in named]):
+        uncommitted.append(cid)
+        if meta.get("written", 0) > time.time() - grace:
+            young.append(cid)
     missing = sorted(a for a, m in articles.items() if not set(chunk_ids(a, m)) <= committed)
     comments = archive.parts.comments.get(include=[])["ids"]
     bm25, bm25_chunks = _bm25_state(archive, committed, token)

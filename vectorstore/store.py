@@ -240,6 +240,15 @@ class Archive:
             yield from zip(page["ids"], page.get("documents") or [None] * len(page["ids"]), page["metadatas"],
                            strict=True)
 
+    def all_chunk_ids(self) -> list[str]:
+        """Every chunk id in Chroma, in one read of ids alone: a whole-store check needs the metadata only of the
+        chunks no committed article names (paging records by offset costs Chroma a scan to each offset)."""
+        return self.parts.chunks.get(include=[])["ids"]
+
+    def chunk_metadata(self, ids: list[str]) -> Iterator[tuple[str, dict]]:
+        """(chunk id, metadata) of these chunks, a page of ids at a time."""
+        yield from zip(*self._read(self.parts.chunks, ids, ["metadatas"]), strict=True)
+
     def aliases(self) -> dict[str, str]:
         """Duplicate article id → the stored article it repeats."""
         return {i: m["article_id"] for page in walk(self.parts.aliases, ["metadatas"])
