@@ -125,8 +125,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """In the server's process, before it runs: the kernel ends it when the owner ends, SIGKILL included."""
+def die_with_parent() -> None:
+    """In a helper process (the Chroma server, a BM25 rebuild), before it runs: the kernel ends it when the thread
+    that started it ends, its process's SIGKILL included."""
     with contextlib.suppress(OSError):  # not Linux: atexit still stops it on an ordinary exit
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -139,7 +140,7 @@ def _serve(folder: Path) -> chromadb.ClientAPI:
         [sys.executable, "-c", "from chromadb.cli.cli import app; app()", "run", "--path", str(folder / "chroma"),
          "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}, preexec_fn=_die_with_parent,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}, preexec_fn=die_with_parent,
     )
     atexit.register(_stop, server, folder)
     url = f"http://127.0.0.1:{port}"

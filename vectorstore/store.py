@@ -450,7 +450,8 @@ class Archive:
 def _rebuild_apart(settings: Settings, token: str) -> None:
     """`build_lexical` in a process of its own, the settings on its stdin (they may hold a password)."""
     child = subprocess.run([sys.executable, "-m", "vectorstore.bm25_child", token], input=settings.model_dump_json(),
-                           text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                           text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           preexec_fn=connect.die_with_parent)  # a stopped app leaves no writer in its folder
     if child.returncode:
         raise RuntimeError(f"BM25 rebuild of {settings.store} failed: {child.stderr.strip().splitlines()[-1:]}")
 
