@@ -119,3 +119,14 @@ def walk(collection: chromadb.Collection, include: list[str], where: dict | None
             return
         yield page
         offset += len(page["ids"])
+
+
+def by_ids(collection: chromadb.Collection, ids: list[str], include: list[str]) -> tuple[list, ...]:
+    """Records by id, PAGE at a time (93k records read at once failed: "too many SQL variables"): (ids, then each
+    included field)."""
+    out: tuple[list, ...] = tuple([] for _ in range(len(include) + 1))
+    for start in range(0, len(ids), PAGE):
+        got = collection.get(ids=ids[start : start + PAGE], include=include)
+        for column, name in zip(out, ["ids", *include], strict=True):
+            column.extend(got[name])
+    return out

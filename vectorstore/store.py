@@ -30,6 +30,7 @@ from vectorstore.chroma import (
     PAGE,
     Collections,
     article_record,
+    by_ids,
     chunk_ids,
     chunk_record,
     stored_article,
@@ -247,7 +248,7 @@ class Archive:
 
     def chunk_metadata(self, ids: list[str]) -> Iterator[tuple[str, dict]]:
         """(chunk id, metadata) of these chunks, a page of ids at a time."""
-        yield from zip(*self._read(self.parts.chunks, ids, ["metadatas"]), strict=True)
+        yield from zip(*by_ids(self.parts.chunks, ids, ["metadatas"]), strict=True)
 
     def aliases(self) -> dict[str, str]:
         """Duplicate article id → the stored article it repeats."""
@@ -337,9 +338,9 @@ class Archive:
                                                           strict=True) if i not in seen]
             seen.update(i for i, _, _ in records)
             wanted = [i for i, _, m in records if m.get("n_comments")]
-            comments = dict(zip(*self._read(self.parts.comments, wanted, ["documents"]), strict=True))
+            comments = dict(zip(*by_ids(self.parts.comments, wanted, ["documents"]), strict=True))
             ids = [cid for i, _, m in records for cid in chunk_ids(i, m)]
-            got = self._read(self.parts.chunks, ids, ["documents", "metadatas"])
+            got = by_ids(self.parts.chunks, ids, ["documents", "metadatas"])
             chunks: dict[str, list[tuple[str, str, dict]]] = {}
             for cid, text, m in zip(*got, strict=True):
                 chunks.setdefault(m["article_id"], []).append((cid, text, m))
@@ -347,16 +348,6 @@ class Archive:
                 sections = {BODY: text} | ({COMMENTS: comments[i]} if i in comments else {})
                 rows = sorted(chunks.get(i, ()), key=lambda row: (row[2]["section"] != BODY, row[2]["index"]))
                 yield stored_article(i, m, text, comments.get(i, "")), sections, rows
-
-    @staticmethod
-    def _read(collection, ids: list[str], include: list[str]) -> tuple[list, ...]:
-        """Records by id, PAGE at a time: (ids, then each included field), in Chroma's order."""
-        out: tuple[list, ...] = tuple([] for _ in range(len(include) + 1))
-        for start in range(0, len(ids), PAGE):
-            got = collection.get(ids=ids[start : start + PAGE], include=include)
-            for column, name in zip(out, ["ids", *include], strict=True):
-                column.extend(got[name])
-        return out
 
     # ---- writing ----------------------------------------------------------------------------------------------
 
