@@ -64,7 +64,7 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
     A torn build resumes: articles already committed are skipped (an article is written after its chunks, and
     chunks are upserted, so a page cut short is written again whole)."""
     from vectorstore import connect
-    from vectorstore.chroma import PAGE, walk
+    from vectorstore.chroma import PAGE, get, walk
     from vectorstore.settings import Settings
     from vectorstore.store import Archive
 
@@ -77,18 +77,16 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
     source = Archive(Settings(store=base))
     records = dict(source.records())
-    got = source.parts.articles.get(include=["documents"])
-    texts = dict(zip(got["ids"], got["documents"], strict=True))
+    texts = dict(get(source.parts.articles, ["documents"]))
     chunks: dict[str, list[tuple[str, list[float], str, dict]]] = {}
     for page in walk(source.parts.chunks, ["embeddings", "documents", "metadatas"]):
-        for cid, vector, text, meta in zip(page["ids"], page["embeddings"], page["documents"], page["metadatas"],
-                                           strict=True):
+        for cid, vector, text, meta in page:
             chunks.setdefault(meta["article_id"], []).append((cid, vector, text, meta))
     backend = source.embedder.backend
     connect.release(base)  # read: let other processes (an ingest into the base) open it again
     plan = copy_plan(sorted((a, len(c)) for a, c in chunks.items() if a in records), size)
     target = Archive(Settings(store=folder))
-    present = {i for page in walk(target.parts.articles, []) for i in page["ids"]}
+    present = {i for page in walk(target.parts.articles, []) for i, in page}
     target.parts.state.upsert(ids=["embedding"], embeddings=[[1.0]], metadatas=[{"backend": backend}])
     pending: list[tuple[str, list[float], str, dict]] = []
     articles: list[tuple[str, str]] = []  # (new id, base id)

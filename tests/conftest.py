@@ -126,7 +126,7 @@ def consistent(archive: Archive) -> set[str]:
 
     report = check(archive, grace=0)
     assert report.healthy, report.lines()
-    ids = {cid for cid, _, _ in archive.chunk_rows(["metadatas"])}
+    ids = {cid for cid, _, _ in archive.chunk_rows()}
     assert set(archive.bm25.ids) == ids
     return ids
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -110,23 +111,40 @@ def minhash_of(meta: dict) -> bytes:
     return base64.b64decode(meta.get("minhash") or "")
 
 
-def walk(collection: chromadb.Collection, include: list[str], where: dict | None = None):
-    """Every record of a collection, a page at a time (bounded memory at any size)."""
+def present(ids: list[str], columns: list[list]) -> list[tuple]:
+    """(id, *fields) of each record whose fields are all there. Chroma reads a query or get in two steps (the ids
+    from its index, then the fields from its record store); a record deleted in between, as a re-ingest deletes the
+    chunks of the version it replaces, comes back with None for its fields: it is absent, not an error."""
+    return [row for row in zip(ids, *columns, strict=True) if all(field is not None for field in row[1:])]
+
+
+def get(collection: chromadb.Collection, include: list[str], ids: list[str] | None = None,
+        where: dict | None = None) -> list[tuple]:
+    """(id, *included fields) of the records asked for that exist now; ids are read PAGE at a time (93k records
+    read at once failed: "too many SQL variables")."""
+    if ids is None:
+        got = collection.get(include=include, where=where)
+        return present(got["ids"], [got[name] for name in include])
+    rows: list[tuple] = []
+    for start in range(0, len(ids), PAGE):
+        got = collection.get(ids=ids[start : start + PAGE], include=include, where=where)
+        rows += present(got["ids"], [got[name] for name in include])
+    return rows
+
+
+def query(collection: chromadb.Collection, vector: list[float], n: int, include: list[str],
+          where: dict | None = None, ids: list[str] | None = None) -> list[tuple]:
+    """(id, *included fields) of the n nearest records to `vector` that still exist, nearest first."""
+    hits = collection.query(query_embeddings=[vector], n_results=n, where=where or None, ids=ids, include=include)
+    return present(hits["ids"][0], [hits[name][0] for name in include])
+
+
+def walk(collection: chromadb.Collection, include: list[str], where: dict | None = None) -> Iterator[list[tuple]]:
+    """Every record of a collection as (id, *included fields), a page at a time (bounded memory at any size)."""
     offset = 0
     while True:
         page = collection.get(include=include, limit=PAGE, offset=offset, where=where)
         if not page["ids"]:
             return
-        yield page
+        yield present(page["ids"], [page[name] for name in include])
         offset += len(page["ids"])
-
-
-def by_ids(collection: chromadb.Collection, ids: list[str], include: list[str]) -> tuple[list, ...]:
-    """Records by id, PAGE at a time (93k records read at once failed: "too many SQL variables"): (ids, then each
-    included field)."""
-    out: tuple[list, ...] = tuple([] for _ in range(len(include) + 1))
-    for start in range(0, len(ids), PAGE):
-        got = collection.get(ids=ids[start : start + PAGE], include=include)
-        for column, name in zip(out, ["ids", *include], strict=True):
-            column.extend(got[name])
-    return out

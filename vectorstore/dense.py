@@ -19,6 +19,7 @@ import chromadb
 import numpy as np
 from chromadb.errors import InternalError
 
+from vectorstore.chroma import present, query
 from vectorstore.lexical import LexicalIndex
 
 if TYPE_CHECKING:
@@ -35,8 +36,7 @@ def nearest(chunks: chromadb.Collection, vector: list[float], k: int, where: dic
     distances only: reading text and metadata back costs more than the search, and only the winners need it."""
     if among is not None and not among:
         return []
-    hits = chunks.query(query_embeddings=[vector], n_results=k, where=where or None, ids=among, include=["distances"])
-    return [(cid, 1.0 - distance) for cid, distance in zip(hits["ids"][0], hits["distances"][0], strict=True)]
+    return [(cid, 1.0 - distance) for cid, distance in query(chunks, vector, k, ["distances"], where, among)]
 
 
 def _nearest_admitted(chunks: chromadb.Collection, vector: list[float], k: int, filters: Filters,
@@ -47,10 +47,12 @@ def _nearest_admitted(chunks: chromadb.Collection, vector: list[float], k: int, 
     asked = min(_OVERFETCH * k, _UNINDEXED_REACH)
     while True:
         hits = chunks.query(query_embeddings=[vector], n_results=asked, where=where, include=["distances", "metadatas"])
-        ids, distances, metas = hits["ids"][0], hits["distances"][0], hits["metadatas"][0]
-        found = [(cid, 1.0 - d) for cid, d, m in zip(ids, distances, metas, strict=True) if filters.admits(m)]
-        if len(found) >= k or len(ids) < asked or asked >= _UNINDEXED_REACH:
-            return found[:k], len(ids) < asked
+        ids = hits["ids"][0]
+        rows = present(ids, [hits["distances"][0], hits["metadatas"][0]])
+        found = [(cid, 1.0 - d) for cid, d, m in rows if filters.admits(m)]
+        complete = len(ids) < asked and len(rows) == len(ids)  # a vanished neighbour: the store moved, look again
+        if len(found) >= k or complete or asked >= _UNINDEXED_REACH:
+            return found[:k], complete
         asked = min(asked * 4, _UNINDEXED_REACH)
 
 

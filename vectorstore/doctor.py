@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from vectorstore.chroma import as_article, chunk_ids, minhash_of, stored_article
+from vectorstore.chroma import as_article, chunk_ids, get, minhash_of, stored_article
 from vectorstore.ingest import make_chunker
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Archive
@@ -119,7 +119,7 @@ def check(archive: Archive, grace: float = GRACE_SECONDS) -> Report:
         if meta.get("written", 0) > time.time() - grace:
             young.append(cid)
     missing = sorted(a for a, m in articles.items() if not set(chunk_ids(a, m)) <= committed)
-    comments = archive.parts.comments.get(include=[])["ids"]
+    comments = [i for i, in get(archive.parts.comments, [])]
     bm25, bm25_chunks = _bm25_state(archive, committed, token)
     return Report(
         store=archive.url or str(archive.folder), articles=len(articles), chunks=len(committed) + len(uncommitted),
@@ -152,11 +152,9 @@ def _rechunk(archive: Archive, article_ids: list[str]) -> int:
     if not article_ids:
         return 0
     chunker = make_chunker(archive)
-    got = archive.parts.articles.get(ids=article_ids, include=["documents", "metadatas"])
-    comments = archive.parts.comments.get(ids=article_ids, include=["documents"])
-    said = dict(zip(comments["ids"], comments["documents"], strict=True))
+    said = dict(get(archive.parts.comments, ["documents"], article_ids))
     batch, old = [], {}
-    for article_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+    for article_id, text, meta in get(archive.parts.articles, ["documents", "metadatas"], article_ids):
         article = as_article(stored_article(article_id, meta, text, said.get(article_id, "")), meta.get("line"))
         if article.id != article_id:  # left for the re-check to report
             continue

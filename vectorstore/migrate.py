@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vectorstore.article import Article, Chunk
-from vectorstore.chroma import NO_VECTOR, PAGE, Collections, article_record, walk
+from vectorstore.chroma import NO_VECTOR, PAGE, Collections, article_record, get, walk
 
 _LEGACY = "docstore.sqlite3"
 
@@ -30,10 +30,12 @@ def copy_store(source: Collections, target: Collections, progress: bool = True) 
         bar = tqdm(total=collection.count(), desc=f"copy {name}", unit=" records", disable=not progress)
         copied[name] = 0
         for page in walk(collection, ["embeddings", "documents", "metadatas"]):
-            into.upsert(ids=page["ids"], embeddings=page["embeddings"], documents=page["documents"],
-                        metadatas=page["metadatas"])
-            copied[name] += len(page["ids"])
-            bar.update(len(page["ids"]))
+            if not page:
+                continue
+            ids, embeddings, documents, metadatas = (list(column) for column in zip(*page, strict=True))
+            into.upsert(ids=ids, embeddings=embeddings, documents=documents, metadatas=metadatas)
+            copied[name] += len(ids)
+            bar.update(len(ids))
         bar.close()
     return copied
 
@@ -74,11 +76,11 @@ def _move(parts: Collections, rows: list[tuple], chunks: dict[str, list[Chunk]])
                               documents=[a.comments for a in with_comments])
     ids = [c.id for a, _ in articles for c in chunks.get(a.id, [])]  # as older stores keyed them: no version
     for i in range(0, len(ids), PAGE):  # keyed by content now: the same vectors under their versioned ids
-        got = parts.chunks.get(ids=ids[i : i + PAGE], include=["embeddings", "documents", "metadatas"])
-        if not got["ids"]:
+        got = get(parts.chunks, ["embeddings", "documents", "metadatas"], ids[i : i + PAGE])
+        if not got:
             continue
-        metas = [{**m, "version": records[m["article_id"]]["content_hash"]} for m in got["metadatas"]]
-        parts.chunks.upsert(ids=[f"{cid}@{m['version']}" for cid, m in zip(got["ids"], metas, strict=True)],
-                            embeddings=got["embeddings"], documents=got["documents"], metadatas=metas)
-        parts.chunks.delete(ids=got["ids"])
+        metas = [{**m, "version": records[m["article_id"]]["content_hash"]} for _, _, _, m in got]
+        parts.chunks.upsert(ids=[f"{cid}@{m['version']}" for (cid, *_), m in zip(got, metas, strict=True)],
+                            embeddings=[e for _, e, _, _ in got], documents=[d for _, _, d, _ in got], metadatas=metas)
+        parts.chunks.delete(ids=[cid for cid, *_ in got])
 

@@ -30,9 +30,9 @@ from vectorstore.chroma import (
     PAGE,
     Collections,
     article_record,
-    by_ids,
     chunk_ids,
     chunk_record,
+    get,
     stored_article,
     walk,
 )
@@ -87,14 +87,14 @@ class Archive:
     def version(self) -> str:
         """The store's version token: it changes with every write, from any process or machine."""
         try:
-            got = self.parts.state.get(ids=[_VERSION], include=["metadatas"])
+            got = get(self.parts.state, ["metadatas"], [_VERSION])
         except Exception:  # the embedded store's serving process went away: find or become its owner again
             if self.url:
                 raise
             connect.forget(self.folder)
             self.__dict__.pop("parts", None)
-            got = self.parts.state.get(ids=[_VERSION], include=["metadatas"])
-        return got["metadatas"][0]["token"] if got["ids"] else ""
+            got = get(self.parts.state, ["metadatas"], [_VERSION])
+        return got[0][1]["token"] if got else ""
 
     def bump(self) -> str:
         """Give the store a new version token (the last step of every write); returns it."""
@@ -107,10 +107,10 @@ class Archive:
         """The model of the store's vectors: the backend it was built with, recorded in Chroma, so a replica on
         another machine embeds questions as the stored chunks were."""
         wanted = self._embedder.backend if self._embedder else self.settings.embed_backend
-        got = self.parts.state.get(ids=[_EMBEDDING], include=["metadatas"])
+        got = get(self.parts.state, ["metadatas"], [_EMBEDDING])
         legacy = self.folder / "embedding.json"  # where stores from before Chroma held everything recorded it
-        if got["ids"]:
-            backend = got["metadatas"][0]["backend"]
+        if got:
+            backend = got[0][1]["backend"]
         elif not self.url and legacy.exists():
             backend = json.loads(legacy.read_text())["backend"]
         else:
@@ -151,10 +151,10 @@ class Archive:
         return self._chroma_passages(ids) if ids else {}
 
     def _chroma_passages(self, ids: list[str]) -> dict[str, dict]:
-        got = self.parts.chunks.get(ids=ids, include=["documents", "metadatas"])
-        versions = self._versions({m["article_id"] for m in got["metadatas"]})
+        got = get(self.parts.chunks, ["documents", "metadatas"], ids)
+        versions = self._versions({m["article_id"] for _, _, m in got})
         rows = {}
-        for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        for cid, text, m in got:
             if versions.get(m["article_id"]) == m.get("version"):
                 rows[cid] = {"chunk_id": cid, "article_id": m["article_id"], "section": m["section"],
                              "index": m["index"], "char_start": m["char_start"], "char_end": m["char_end"],
@@ -166,8 +166,7 @@ class Archive:
         """The committed version (content hash) of each of these articles that is stored."""
         if not (ids := sorted(article_ids)):
             return {}
-        got = self.parts.articles.get(ids=ids, include=["metadatas"])
-        return {i: m["content_hash"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: m["content_hash"] for i, m in get(self.parts.articles, ["metadatas"], ids)}
 
     def section_texts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """The cleaned text of each (article id, section): what a chunk's char offsets point into. From BM25's
@@ -180,16 +179,16 @@ class Archive:
         out = dict.fromkeys(keys, "") | cached
         for section, part in ((BODY, self.parts.articles), (COMMENTS, self.parts.comments)):
             if ids := sorted({a for a, s in keys - cached.keys() if s == section}):
-                got = part.get(ids=ids, include=["documents"])
-                out.update({(a, section): text for a, text in zip(got["ids"], got["documents"], strict=True)})
+                out.update({(a, section): text for a, text in get(part, ["documents"], ids)})
         return out
 
     def article(self, article_id: str) -> StoredArticle | None:
-        got = self.parts.articles.get(ids=[article_id], include=["documents", "metadatas"])
-        if not got["ids"]:
+        got = get(self.parts.articles, ["documents", "metadatas"], [article_id])
+        if not got:
             return None
-        comments = self.parts.comments.get(ids=[article_id], include=["documents"])["documents"]
-        return stored_article(article_id, got["metadatas"][0], got["documents"][0], comments[0] if comments else "")
+        [(_, text, meta)] = got
+        comments = get(self.parts.comments, ["documents"], [article_id])
+        return stored_article(article_id, meta, text, comments[0][1] if comments else "")
 
     def articles(self, query: str = "", sources: Sequence[str] = (), since: str | None = None,
                  until: str | None = None, limit: int = 200) -> list[dict]:
@@ -233,27 +232,25 @@ class Archive:
     def records(self) -> Iterator[tuple[str, dict]]:
         """(article id, record metadata) of every stored article: what ingest, prune and doctor walk."""
         for page in walk(self.parts.articles, ["metadatas"]):
-            yield from zip(page["ids"], page["metadatas"], strict=True)
+            yield from page
 
-    def chunk_rows(self, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
-        """(chunk id, text or None, metadata) of every chunk in Chroma."""
-        for page in walk(self.parts.chunks, include):
-            yield from zip(page["ids"], page.get("documents") or [None] * len(page["ids"]), page["metadatas"],
-                           strict=True)
+    def chunk_rows(self) -> Iterator[tuple[str, str, dict]]:
+        """(chunk id, text, metadata) of every chunk in Chroma, committed or not."""
+        for page in walk(self.parts.chunks, ["documents", "metadatas"]):
+            yield from page
 
     def all_chunk_ids(self) -> list[str]:
         """Every chunk id in Chroma, in one read of ids alone: a whole-store check needs the metadata only of the
         chunks no committed article names (paging records by offset costs Chroma a scan to each offset)."""
-        return self.parts.chunks.get(include=[])["ids"]
+        return [cid for cid, in get(self.parts.chunks, [])]
 
     def chunk_metadata(self, ids: list[str]) -> Iterator[tuple[str, dict]]:
         """(chunk id, metadata) of these chunks, a page of ids at a time."""
-        yield from zip(*by_ids(self.parts.chunks, ids, ["metadatas"]), strict=True)
+        yield from get(self.parts.chunks, ["metadatas"], ids)
 
     def aliases(self) -> dict[str, str]:
         """Duplicate article id → the stored article it repeats."""
-        return {i: m["article_id"] for page in walk(self.parts.aliases, ["metadatas"])
-                for i, m in zip(page["ids"], page["metadatas"], strict=True)}
+        return {i: m["article_id"] for page in walk(self.parts.aliases, ["metadatas"]) for i, m in page}
 
     # ---- BM25, derived from Chroma and following it -----------------------------------------------------------
 
@@ -334,15 +331,13 @@ class Archive:
         instead costs Chroma a scan to the offset: 2 s a page at 1M chunks against 0.2 s by id."""
         seen: set[str] = set()  # a write during the walk can shift a page: an article is indexed once
         for page in walk(self.parts.articles, ["documents", "metadatas"]):
-            records = [(i, text, m) for i, text, m in zip(page["ids"], page["documents"], page["metadatas"],
-                                                          strict=True) if i not in seen]
+            records = [(i, text, m) for i, text, m in page if i not in seen]
             seen.update(i for i, _, _ in records)
             wanted = [i for i, _, m in records if m.get("n_comments")]
-            comments = dict(zip(*by_ids(self.parts.comments, wanted, ["documents"]), strict=True))
+            comments = dict(get(self.parts.comments, ["documents"], wanted))
             ids = [cid for i, _, m in records for cid in chunk_ids(i, m)]
-            got = by_ids(self.parts.chunks, ids, ["documents", "metadatas"])
             chunks: dict[str, list[tuple[str, str, dict]]] = {}
-            for cid, text, m in zip(*got, strict=True):
+            for cid, text, m in get(self.parts.chunks, ["documents", "metadatas"], ids):
                 chunks.setdefault(m["article_id"], []).append((cid, text, m))
             for i, text, m in records:
                 sections = {BODY: text} | ({COMMENTS: comments[i]} if i in comments else {})
@@ -386,12 +381,12 @@ class Archive:
 
     def add_alias(self, canonical_id: str, duplicate: Article) -> bool:
         """Record that `duplicate` is the same story as a stored article; False if it is already known."""
-        if self.parts.aliases.get(ids=[duplicate.id], include=[])["ids"]:
+        if get(self.parts.aliases, [], [duplicate.id]):
             return False
-        got = self.parts.articles.get(ids=[canonical_id], include=["metadatas"])
-        if not got["ids"]:
+        got = get(self.parts.articles, ["metadatas"], [canonical_id])
+        if not got:
             return False
-        meta = got["metadatas"][0]
+        meta = got[0][1]
         entry = {"url": duplicate.url, "source": duplicate.source, "title": duplicate.title,
                  "published": duplicate.published, "path": duplicate.path}
         self.parts.aliases.upsert(ids=[duplicate.id], embeddings=[NO_VECTOR],
@@ -407,17 +402,18 @@ class Archive:
         if not ids:
             return []
         before = self.version()
-        got = self.parts.articles.get(ids=ids, include=["metadatas"])
-        removed = [cid for i, m in zip(got["ids"], got["metadatas"], strict=True) for cid in chunk_ids(i, m)]
-        if not got["ids"]:
+        records = get(self.parts.articles, ["metadatas"], ids)
+        if not records:
             return []
-        self.parts.articles.delete(ids=got["ids"])
+        found = [i for i, _ in records]
+        removed = [cid for i, m in records for cid in chunk_ids(i, m)]
+        self.parts.articles.delete(ids=found)
         self.delete_chunks(removed)
-        self.parts.comments.delete(ids=got["ids"])
-        self.parts.aliases.delete(where={"article_id": {"$in": got["ids"]}})
+        self.parts.comments.delete(ids=found)
+        self.parts.aliases.delete(where={"article_id": {"$in": found}})
         token = self.bump()
         index = self._local_bm25()  # tombstones: they stop matching at once, where re-indexing costs seconds
-        index.delete(removed, got["ids"], token if index.token == before else None)
+        index.delete(removed, found, token if index.token == before else None)
         return removed
 
     def delete_article(self, article_id: str) -> bool:

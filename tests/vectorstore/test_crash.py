@@ -120,7 +120,7 @@ def test_a_write_dying_between_chunks_and_commit_is_invisible_then_healed(archiv
         Ingestor(archive).run([tmp_path / "news.jsonl"], progress=False)
     monkeypatch.undo()
     assert archive.parts.chunks.count() >= 20 and archive.parts.articles.count() == 0
-    ids = [cid for cid, _, _ in archive.chunk_rows(["metadatas"])]
+    ids = [cid for cid, _, _ in archive.chunk_rows()]
     assert archive.passages(ids) == {}  # uncommitted: never read
     assert check(archive, grace=0).uncommitted_chunks == sorted(ids)
     assert check(archive).in_flight == sorted(ids)  # young: maybe an ingest still at work, so left alone

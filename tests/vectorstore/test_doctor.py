@@ -144,7 +144,7 @@ def legacy_sqlite(archive: Archive, records: dict[str, dict]) -> None:
                 article_id, meta["content_hash"], stored.title, stored.url, stored.source, stored.published,
                 json.dumps(stored.authors), stored.path, meta.get("line"), stored.ingested_at, stored.text,
                 stored.comments, "[]", None))
-        for cid, text, m in archive.chunk_rows(["documents", "metadatas"]):
+        for cid, text, m in archive.chunk_rows():
             db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", (cid.split("@")[0], m["article_id"], m["section"],
                                                                     m["index"], m["char_start"], m["char_end"], text))
     got = archive.parts.chunks.get(include=["embeddings", "documents", "metadatas"])  # keyed as they were then

@@ -29,7 +29,7 @@ def test_articles_round_trip_with_their_chunks_and_comments(archive):
     assert (stored.text, stored.comments, stored.title, stored.source, stored.published, stored.authors) == (
         FERRY.text, FERRY.comments, "Ferry strike", "Harbour Daily", "2024-03-01", ["Ana Reis"])
     assert archive.article("no-such-id") is None
-    ids = [cid for cid, _, _ in archive.chunk_rows(["metadatas"])]
+    ids = [cid for cid, _, _ in archive.chunk_rows()]
     rows = archive.passages(ids)
     assert {r["section"] for r in rows.values() if r["article_id"] == FERRY.id} == {"body", "comments"}
     for row in rows.values():
@@ -53,11 +53,11 @@ def test_browse_and_stats_follow_writes(archive):
 
 def test_a_new_version_replaces_the_old_whole(archive):
     records = put(archive, FERRY)
-    old_ids = {cid for cid, _, _ in archive.chunk_rows(["metadatas"])}
+    old_ids = {cid for cid, _, _ in archive.chunk_rows()}
     changed = Article("The ferry strike ended on Monday with a pay rise.", FERRY.title, FERRY.url, FERRY.source,
                       "2024-03-04", path="ferry.md")
     put(archive, changed, old=records)
-    new_ids = {cid for cid, _, _ in archive.chunk_rows(["metadatas"])}
+    new_ids = {cid for cid, _, _ in archive.chunk_rows()}
     assert not new_ids & old_ids  # keyed by content: a new version has new chunk ids, the old ones are gone
     assert archive.article(FERRY.id).text == changed.text and archive.article(FERRY.id).comments == ""
     assert all("pay rise" in r["text"] for r in archive.passages(sorted(new_ids)).values())
@@ -83,7 +83,7 @@ def test_delete_removes_an_article_everywhere(archive):
     removed = archive.delete_articles([FERRY.id])
     assert removed and archive.article(FERRY.id) is None and archive.aliases() == {}
     assert archive.parts.comments.get(ids=[FERRY.id])["ids"] == []
-    assert {cid for cid, _, _ in archive.chunk_rows(["metadatas"])}.isdisjoint(removed)
+    assert {cid for cid, _, _ in archive.chunk_rows()}.isdisjoint(removed)
     assert archive.lexical("Lisbon ferry crews", 5) == [] and archive.lexical("cherry blossom frost", 5)
 
 
@@ -105,7 +105,7 @@ def test_dense_and_lexical_search_honour_filters(archive):
 def test_while_bm25_is_current_a_question_reads_chroma_only_for_its_version(archive, monkeypatch):
     put(archive, FERRY, FROST)
     archive.refresh_lexical(wait=True)
-    ids = [cid for cid, _, _ in archive.chunk_rows(["metadatas"])]
+    ids = [cid for cid, _, _ in archive.chunk_rows()]
     keys = {(cid.split(":")[0], cid.split(":")[1]) for cid in ids}
     from_chroma = archive.passages(ids), archive.section_texts(keys)  # before any question: read from Chroma
     reads: list[str] = []
@@ -120,6 +120,6 @@ def test_while_bm25_is_current_a_question_reads_chroma_only_for_its_version(arch
     new = put(archive, changed, old={FERRY.id: archive.parts.articles.get(ids=[FERRY.id])["metadatas"][0]})
     reads.clear()
     archive._seen_version = archive.version()  # BM25 is behind now: a replica answering before its rebuild
-    fresh = [cid for cid, _, _ in archive.chunk_rows(["metadatas"]) if cid.startswith(FERRY.id)]
+    fresh = [cid for cid, _, _ in archive.chunk_rows() if cid.startswith(FERRY.id)]
     assert new and all("pay rise" in r["text"] for r in archive.passages(fresh).values()) and "chunks" in reads
     assert archive.section_texts([(FERRY.id, "body")])[(FERRY.id, "body")] == changed.text
