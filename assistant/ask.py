@@ -9,19 +9,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from langchain_core.runnables import RunnableLambda
-
 from assistant.answer import Answerer, Draft, make_answerer
+from assistant.answer.dated import Entry, chronology_sentences, compose, event_sentences
 from assistant.cite import Citation
-from assistant.followup import retrieval_query
 from assistant.passage import Passage
+from assistant.plan import QuestionPlan, plan
 from assistant.retrieve import HybridRetriever
-from assistant.timeframe import timeframe
 from vectorstore.filters import Filters
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
 TIMELINE_ARTICLES = 50
+_FIRST_ENTRIES = ("chronology", "event")  # kinds answered by dated entries, not by one phrase
 
 
 @dataclass
@@ -35,8 +34,12 @@ class Answer:
     retrieval_query: str = ""
     invalid_markers: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
-    short_answer: str | None = None  # the phrase that answers, which the answer text opens with
+    short_answer: str | None = None  # the phrase that answers, shown bold, only when confidently right
     timeline: list[dict] = field(default_factory=list)
+    kind: str = "fact"  # fact, event, chronology or explanation (assistant/plan.py)
+    entries: list[dict] = field(default_factory=list)  # dated developments: {"date", "text", "citations"}
+    confidence: float | None = None  # the probability that the short answer (candidate) is right
+    short_answer_candidate: str | None = None  # the phrase found, shown or not
 
     def to_json(self) -> dict:
         """What `ask --json`, /ask, the export and feedback write: the citations flat (Citation.to_json)."""
@@ -51,6 +54,15 @@ class Answer:
                                   for key in ("citations", "related")}})
 
 
+@dataclass
+class Retrieved:
+    """What retrieval found for a plan: the k passages an answer draws on, and every candidate in fused order
+    (what dated answers and the coverage chart look across)."""
+
+    passages: list[Passage]
+    ranked: list[Passage]
+
+
 def check_question(question: str, limit: int) -> str:
     """The question with control characters dropped; a clear ValueError when it cannot be asked."""
     if not isinstance(question, str):
@@ -63,16 +75,17 @@ def check_question(question: str, limit: int) -> str:
     return question
 
 
-def timeline(ranked: list[Passage], cited: set[str], articles: int = TIMELINE_ARTICLES) -> list[dict]:
-    """The leading retrieved articles with their dates, best first, the cited ones marked: when the archive
-    covered the question."""
+def timeline(plan: QuestionPlan, ranked: list[Passage], cited: set[str],
+             articles: int = TIMELINE_ARTICLES) -> list[dict]:
+    """The retrieved articles about the question's subject with their dates, best first, the cited ones marked:
+    when the archive covered it. Empty when fewer than two are: one bar charts nothing."""
     seen: dict[str, dict] = {}
     for p in ranked:
         a = p.article
-        if a.id not in seen and len(seen) < articles:
+        if a.id not in seen and len(seen) < articles and plan.about(f"{a.title}\n{p.text}"):
             seen[a.id] = {"article_id": a.id, "title": a.title, "source": a.source, "published": a.published,
                           "cited": a.id in cited}
-    return list(seen.values())
+    return list(seen.values()) if len(seen) >= 2 else []
 
 
 class Assistant:
@@ -82,7 +95,6 @@ class Assistant:
         self.answerer = answerer or make_answerer(self.settings.answerer, self.settings)
         self.retriever = HybridRetriever(archive=archive, k=self.settings.k,
                                          passage_chars=self.settings.passage_chars)
-        self.chain = RunnableLambda(self._plan) | RunnableLambda(self._retrieve)
 
     def warm(self) -> threading.Thread:
         """Load what a first question would (the embedding model, the answerer's own models) in the background:
@@ -111,42 +123,51 @@ class Assistant:
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None,
                filters: Filters | dict | None = None, k: int | None = None) -> Iterator[str | Answer]:
-        """Answer text as it is produced, then the final Answer."""
+        """Answer text as it is produced, then the final Answer: plan → retrieve → draft → answer."""
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         filters = filters if isinstance(filters, Filters) else Filters.parse(filters)
-        plan = self.chain.invoke({"question": question, "history": history or [], "filters": filters,
-                                  "k": k or self.settings.k})
+        planned = self.plan(question, history or [], filters, k or self.settings.k)
+        found = self.retrieve(planned)
         retrieved = time.perf_counter()
-        draft: Draft | None = None
-        for piece in self.answerer.stream(question, plan["passages"], plan["history"]):
-            if isinstance(piece, Draft):
-                draft = piece
-            else:
-                yield piece
+        draft, entries = None, []
+        if planned.kind in _FIRST_ENTRIES and self.answerer.name == "extractive":
+            picked = (chronology_sentences if planned.kind == "chronology" else event_sentences)(
+                planned, found.ranked, planned.filters.as_of)
+            draft, entries = compose(picked)
+            yield draft.text
+        else:
+            for piece in self.answerer.stream(question, found.passages, history or []):
+                if isinstance(piece, Draft):
+                    draft = piece
+                else:
+                    yield piece
         assert draft is not None
+        yield self._answer(planned, found, draft, entries, started, retrieved)
+
+    def _answer(self, planned: QuestionPlan, found: Retrieved, draft: Draft, entries: list[Entry],
+                started: float, retrieved: float) -> Answer:
+        """The Answer record: related reading is what was retrieved and not cited."""
         cited = {(c.article.id, c.char_start) for c in draft.citations}
-        related = [Citation.of(i + 1, p) for i, p in enumerate(plan["passages"])
+        related = [Citation.of(i + 1, p) for i, p in enumerate(found.passages)
                    if (p.article.id, p.char_start) not in cited]
         done = time.perf_counter()
-        yield Answer(
-            question, draft.text, draft.refused, draft.citations, related, list(plan["filters"].applied),
-            plan["query"], draft.invalid_markers,
+        short = None if draft.refused or planned.kind != "fact" else draft.short_answer
+        return Answer(
+            planned.question, draft.text, draft.refused, draft.citations, related, list(planned.filters.applied),
+            planned.query, draft.invalid_markers,
             {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
              "total": round((done - started) * 1000, 1)},
-            None if draft.refused else draft.short_answer,
-            timeline(plan["ranked"], {c.article.id for c in draft.citations}),
+            short, timeline(planned, found.ranked, {c.article.id for c in draft.citations}),
+            planned.kind, [e.to_json() for e in entries], getattr(draft, "confidence", None),
+            getattr(draft, "short_answer_candidate", None) or draft.short_answer,
         )
 
-    def _plan(self, state: dict) -> dict:
-        """Turn the conversation and the question's own dates into a retrieval query and filters."""
-        filters: Filters = state["filters"]
-        frame = timeframe(state["question"], filters.as_of)
-        if frame:
-            since, until, phrase = frame
-            filters = filters.narrowed(since, until, f"{phrase!r}: {since or '…'} to {until or '…'}")
-        return {**state, "filters": filters, "query": retrieval_query(state["question"], state["history"])}
+    def plan(self, question: str, history: list[tuple[str, str]], filters: Filters, k: int) -> QuestionPlan:
+        """The question read: its kind, its dates as filters, the retrieval query the conversation shapes."""
+        return plan(question, history, filters, k)
 
-    def _retrieve(self, state: dict) -> dict:
-        passages, ranked = self.retriever.ranked(state["query"], state["filters"], state["k"])
-        return {**state, "passages": passages, "ranked": ranked}
+    def retrieve(self, planned: QuestionPlan) -> Retrieved:
+        """The plan's passages; a chronology or event answer looks across more of the archive than the top k."""
+        passages, ranked = self.retriever.ranked(planned.query, planned.filters, planned.k)
+        return Retrieved(passages, ranked)

@@ -56,9 +56,8 @@ def retrieved(name: str) -> list[tuple]:
     assistant = Assistant(our_archive(name, folder / "articles.jsonl"))
     rows = []
     for q in read_questions(folder / "questions.jsonl", print):
-        plan = assistant.chain.invoke({"question": q.question, "history": [], "filters": Filters.parse(q.filters),
-                                       "k": assistant.settings.k})
-        rows.append((name, q, plan["passages"]))
+        plan = assistant.plan(q.question, [], Filters.parse(q.filters), assistant.settings.k)
+        rows.append((name, q, assistant.retrieve(plan).passages))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(rows))
     return rows

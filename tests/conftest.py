@@ -26,6 +26,7 @@ DATA = Path(__file__).resolve().parent / "data"  # vendored subsets: a plain clo
 SEED = DATA / "000_9ac7acf72945896c.txt"
 REALTIMEQA = DATA / "realtimeqa"
 SQUAD = DATA / "squad2"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "archive"
 
 
 @pytest.fixture(autouse=True)
@@ -139,6 +140,17 @@ def chunk(archive: Archive, chunk_id: str) -> dict:
 def fresh_archive(folder: Path, embedder: Embedder, **settings) -> Archive:
     """An archive in `folder`/store on the session's model (so no test loads its own), settings overridden."""
     return Archive(Settings(store=folder / "store", **settings), embedder)
+
+
+@pytest.fixture(scope="session")
+def sample_assistant(tmp_path_factory, embedder):
+    """The assistant over the shipped sample archive (samples/archive), as a new user meets it: built once."""
+    from assistant import Assistant
+    from vectorstore.ingest import Ingestor
+
+    archive = fresh_archive(tmp_path_factory.mktemp("sample"), embedder)
+    assert Ingestor(archive).run([SAMPLES], progress=False).added > 100
+    return Assistant(archive)
 
 
 @dataclass

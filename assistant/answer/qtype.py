@@ -58,6 +58,9 @@ _VAGUE = {"type", "kind", "sort", "name", "form", "brand", "make"}  # "what type
 _BE = {"is", "was", "are", "were", "'s"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _WH = re.compile(r"\b(who|whom|whose|where|when|why|how|which|what)\b", re.I)
+# "What caused / led to / prompted X?": a cause is a clause, not a phrase: explained, like why
+_CAUSE = re.compile(r"^\s*what\s+(?:caused|causes|led\s+to|leads\s+to|prompted|triggered|is\s+behind|was\s+behind)\b",
+                    re.I)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def answer_type(question: str) -> AnswerType:
         return AnswerType("thing", _ENTITIES, phrases=True)
     wh, rest = match.group(1).lower(), asked[match.end() :].lower().split()
     nxt = rest[0].strip("?,.") if rest else ""
-    if wh == "why":
+    if wh == "why" or _CAUSE.match(asked):
         return AnswerType("explanation")
     if wh == "how":
         return AnswerType("number", _HOW[nxt]) if nxt in _HOW else (

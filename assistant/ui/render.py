@@ -76,7 +76,10 @@ def _answer_view(i: int, answer: Any) -> dict:
     return {"i": i, "question": get(answer, "question", ""), "refused": bool(get(answer, "refused")),
             "short": get(answer, "short_answer"), "notes": get(answer, "filters_applied", []) or [],
             "parts": answer_parts(get(answer, "answer", ""), [get(c, "n") for c in citations]),
-            "chart": chart(get(answer, "timeline", []) or [])}
+            "chart": chart(get(answer, "timeline", []) or []),
+            "entries": [{"date": e["date"], "parts": answer_parts(f"{e['text']} " + "".join(
+                f"[{n}]" for n in e["citations"]), [get(c, "n") for c in citations])}
+                for e in get(answer, "entries", []) or []]}
 
 
 def transcript_html(turns: Sequence[Any], pending: str | None = None, text: str = "", error: str = "") -> str:

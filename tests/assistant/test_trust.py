@@ -1,0 +1,75 @@
+"""Answers a researcher can trust, on the shipped sample archive as a new user meets it: each kind of question gets
+the answer it asks for, dated developments in date order, no bold phrase that answers nothing, no padding."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answer.dated import MAX_ENTRIES
+
+ENTRY = re.compile(r"^(\d{4}-\d{2}-\d{2}) — .+?((?:\[\d+\])+)$")
+
+
+def entry_lines(answer) -> list[tuple[str, list[int]]]:
+    """(date, cited numbers) of each line of a dated answer; every line must be an entry."""
+    out = []
+    for line in answer.answer.splitlines():
+        match = ENTRY.match(line)
+        assert match, line
+        out.append((match.group(1), [int(n) for n in re.findall(r"\d+", match.group(2))]))
+    return out
+
+
+def cited_texts(answer, numbers: list[int]) -> str:
+    cards = {c.n: c for c in answer.citations}
+    return " ".join(f"{cards[n].article.title} {cards[n].excerpt}" for n in numbers).lower()
+
+
+def test_a_chronology_is_a_dated_list_of_developments_in_date_order(sample_assistant):
+    answer = sample_assistant.ask("How did coverage of the recession change over time?")
+    assert answer.kind == "chronology" and answer.short_answer is None and not answer.refused
+    lines = entry_lines(answer)
+    days = [day for day, _ in lines]
+    assert 3 <= len(lines) <= MAX_ENTRIES and days == sorted(days) and len(set(days)) >= 3
+    assert all("recession" in cited_texts(answer, numbers) for _, numbers in lines)
+    assert [e["date"] for e in answer.to_json()["entries"]] == days
+    assert {n for e in answer.entries for n in e["citations"]} == {c.n for c in answer.citations}
+
+
+def test_a_chronology_stops_at_the_as_of_date(sample_assistant):
+    answer = sample_assistant.ask("How did coverage of the recession change over time?",
+                                  filters={"as_of": "2009-06-30"})
+    days = [day for day, _ in entry_lines(answer)]
+    assert days and max(days) <= "2009-06-30" and len(days) >= 3
+
+
+def test_an_event_question_gets_the_central_dated_sentences_and_no_bold_phrase(sample_assistant):
+    answer = sample_assistant.ask("What happened with Toyota's recalls?")
+    assert answer.kind == "event" and answer.short_answer is None
+    lines = entry_lines(answer)
+    assert 2 <= len(lines) <= 4 and [d for d, _ in lines] == sorted(d for d, _ in lines)
+    assert all("toyota" in cited_texts(answer, numbers) and "recall" in cited_texts(answer, numbers)
+               for _, numbers in lines)
+
+
+def test_an_explanation_gets_no_bold_phrase(sample_assistant):
+    answer = sample_assistant.ask("What caused the fire?")
+    assert answer.kind == "explanation" and answer.short_answer is None
+    assert not answer.answer.startswith("public")
+
+
+def test_the_coverage_chart_counts_only_articles_about_the_question(sample_assistant):
+    answer = sample_assistant.ask("Timeline of Toyota's recalls")
+    titles = [t["title"].lower() for t in answer.timeline]
+    assert len(titles) >= 2 and all("toyota" in t for t in titles)
+    assert not any("loss" in t for t in titles)  # Toyota's profits are not its recalls
+
+
+@pytest.mark.parametrize("question", ["What happened with Toyota's recalls?",
+                                      "How did coverage of the recession change over time?"])
+def test_dated_answers_carry_their_kind_and_entries_in_json(sample_assistant, question):
+    data = sample_assistant.ask(question).to_json()
+    assert data["kind"] in ("event", "chronology") and data["entries"]
+    assert all(set(e) == {"date", "text", "citations"} and e["citations"] for e in data["entries"])
