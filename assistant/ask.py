@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from assistant.answer import Answerer, Draft, make_answerer
-from assistant.answer.dated import Entry, chronology_sentences, compose, event_sentences
+from assistant.answer.dated import Entry, chronology_sentences, compose, dated_passages, entries_of, event_sentences
 from assistant.cite import Citation
 from assistant.passage import Passage
 from assistant.plan import QuestionPlan, plan
@@ -20,7 +20,7 @@ from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
 TIMELINE_ARTICLES = 50
-_FIRST_ENTRIES = ("chronology", "event")  # kinds answered by dated entries, not by one phrase
+_DATED = ("chronology", "event")  # kinds answered by dated entries, not by one phrase
 
 
 @dataclass
@@ -130,20 +130,32 @@ class Assistant:
         planned = self.plan(question, history or [], filters, k or self.settings.k)
         found = self.retrieve(planned)
         retrieved = time.perf_counter()
-        draft, entries = None, []
-        if planned.kind in _FIRST_ENTRIES and self.answerer.name == "extractive":
-            picked = (chronology_sentences if planned.kind == "chronology" else event_sentences)(
-                planned, found.ranked, planned.filters.as_of)
-            draft, entries = compose(picked)
-            yield draft.text
-        else:
-            for piece in self.answerer.stream(question, found.passages, history or []):
-                if isinstance(piece, Draft):
-                    draft = piece
-                else:
-                    yield piece
+        draft: Draft | None = None
+        for piece in self._draft(planned, found, history or []):
+            if isinstance(piece, Draft):
+                draft = piece
+            else:
+                yield piece
         assert draft is not None
+        entries = entries_of(draft.text) if planned.kind in _DATED and not draft.refused else []
         yield self._answer(planned, found, draft, entries, started, retrieved)
+
+    def _draft(self, planned: QuestionPlan, found: Retrieved, history: list[tuple[str, str]]) -> Iterator[str | Draft]:
+        """The answerer's text as it comes, then its Draft. A dated kind is drafted from the sentences picked
+        across the archive's dates: as entries offline, or as those sentences' passages, in date order, for a
+        chat model told to write the dated list."""
+        if planned.kind not in _DATED:
+            yield from self.answerer.stream(planned.question, found.passages, history)
+            return
+        pick = chronology_sentences if planned.kind == "chronology" else event_sentences
+        picked = pick(planned, found.ranked, planned.filters.as_of)
+        if self.answerer.name == "extractive":
+            draft = compose(picked)
+            yield draft.text
+            yield draft
+            return
+        passages = dated_passages(picked) or found.passages
+        yield from self.answerer.stream(planned.question, passages, history, planned.kind)
 
     def _answer(self, planned: QuestionPlan, found: Retrieved, draft: Draft, entries: list[Entry],
                 started: float, retrieved: float) -> Answer:

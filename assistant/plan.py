@@ -11,7 +11,7 @@ answer and the coverage chart.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from assistant.answer.ner import tag
@@ -83,8 +83,19 @@ def subject_terms(question: str) -> dict[str, float]:
     return {t: w for t, w in weights(question).items() if t in nouns and t not in _FRAMING}
 
 
+def _set_by_caller(filters: Filters) -> tuple[str, ...]:
+    """The filters the asker set (the UI's Since/Until and sources, the CLI's options, an eval line's as-of), in
+    the words `filters_applied` records them with: each turn says what shaped it."""
+    notes = [f"since {filters.since}" if filters.since else "", f"until {filters.until}" if filters.until else "",
+             f"as of {filters.as_of}" if filters.as_of else "",
+             f"sources: {', '.join(filters.sources)}" if filters.sources else "",
+             "reader comments included" if filters.include_comments else ""]
+    return tuple(note for note in notes if note)
+
+
 def plan(question: str, history: list[tuple[str, str]], filters: Filters, k: int) -> QuestionPlan:
     """Read the question: its kind, its own dates as filters, and the retrieval query the conversation shapes."""
+    filters = replace(filters, applied=(*_set_by_caller(filters), *filters.applied))
     frame = timeframe(question, filters.as_of)
     if frame:
         since, until, phrase = frame

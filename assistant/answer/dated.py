@@ -28,6 +28,8 @@ _SAME = 0.6  # Jaccard of two sentences' words at which they tell one thing (wir
 _MIN_WORDS = 6  # shorter "sentences" are headings, datelines and captions, not developments
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _LEDE = 0.25  # a news article's first sentences say what happened: this much extra for the first one
+# a dated answer's line, as written offline or by a chat model: "YYYY-MM-DD — sentence [n][m]"
+_LINE = re.compile(r"^\s*(?:[-*•]\s*)?(\d{4}-\d{2}-\d{2})\s*[—–:-]\s*(.+?)\s*((?:\[\d{1,3}\])+)[.\s]*$", re.M)
 
 
 @dataclass
@@ -131,12 +133,12 @@ def event_sentences(plan: QuestionPlan, ranked: list[Passage], as_of: date | Non
     return sorted(picked, key=lambda s: (s.day, s.span[0]))
 
 
-def compose(picked: list[_Sentence]) -> tuple[Draft, list[Entry]]:
+def compose(picked: list[_Sentence]) -> Draft:
     """The dated list: one line an entry, each sentence with the card of every article that carried it."""
     if not picked:
-        return Draft(NO_ANSWER, refused=True), []
+        return Draft(NO_ANSWER, refused=True)
     cards: dict[tuple[str, int], Citation] = {}
-    entries = []
+    lines = []
     for s in picked:
         numbers = []
         for one in (s, *s.copies):
@@ -146,6 +148,20 @@ def compose(picked: list[_Sentence]) -> tuple[Draft, list[Entry]]:
             elif one.span not in cards[key].highlights:
                 cards[key].highlights.append(one.span)
             numbers.append(cards[key].n)
-        entries.append(Entry(s.day, defused(s.text), sorted(set(numbers))))
-    text = "\n".join(f"{e.date} — {e.text} {''.join(f'[{n}]' for n in e.citations)}" for e in entries)
-    return Draft(text, refused=False, citations=list(cards.values())), entries
+        lines.append(f"{s.day} — {defused(s.text)} {''.join(f'[{n}]' for n in sorted(set(numbers)))}")
+    return Draft("\n".join(lines), refused=False, citations=list(cards.values()))
+
+
+def entries_of(text: str) -> list[Entry]:
+    """The entries of a dated answer, read from its lines ("YYYY-MM-DD — sentence [n]"), whoever wrote it."""
+    return [Entry(m.group(1), m.group(2).strip(), [int(n) for n in re.findall(r"\d+", m.group(3))])
+            for m in _LINE.finditer(text)]
+
+
+def dated_passages(picked: list[_Sentence]) -> list[Passage]:
+    """The passages behind the picked sentences, once each, in date order: what a chat model writes entries from."""
+    seen: dict[tuple[str, int], Passage] = {}
+    for s in picked:
+        for one in (s, *s.copies):
+            seen.setdefault((one.passage.article.id, one.passage.char_start), one.passage)
+    return sorted(seen.values(), key=lambda p: p.article.published or "")

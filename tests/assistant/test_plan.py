@@ -46,3 +46,11 @@ def test_the_plan_carries_the_question_dates_and_query():
     assert read.kind == "fact" and read.query == "What did Toyota announce in 2010?" and read.k == 5
     assert str(read.filters.since) == "2010-01-01" and str(read.filters.until) == "2010-12-31"
     assert read.filters.applied and not read.follows_up
+
+
+def test_filters_set_by_the_asker_are_recorded_beside_the_question_own_dates():
+    asked = Filters.parse({"since": "2009-01-01", "sources": ["Wikinews"], "as_of": "2011-05-01"})
+    read = plan("What did Toyota announce in 2010?", [], asked, 5)
+    notes = list(read.filters.applied)
+    assert notes[:3] == ["since 2009-01-01", "as of 2011-05-01", "sources: Wikinews"]
+    assert any("2010" in note for note in notes[3:])

@@ -73,3 +73,22 @@ def test_dated_answers_carry_their_kind_and_entries_in_json(sample_assistant, qu
     data = sample_assistant.ask(question).to_json()
     assert data["kind"] in ("event", "chronology") and data["entries"]
     assert all(set(e) == {"date", "text", "citations"} and e["citations"] for e in data["entries"])
+
+
+def test_a_chat_model_gets_the_periods_passages_and_writes_the_dated_list(sample_assistant, chat_stub):
+    from assistant import Assistant
+    from assistant.answer.llm import LLMAnswerer, chat_model
+    from vectorstore.settings import Settings
+
+    chat_stub.reply = ("2008-01-21 — Stocks fell on fears of a US recession [1].\n"
+                       "2008-11-14 — The eurozone entered recession [2].\n2009-11-15 — The EU emerged from it [3].")
+    model = chat_model("openai:stub", Settings(llm_base_url=chat_stub.url))
+    llm = Assistant(sample_assistant.archive, LLMAnswerer(model))
+    answer = llm.ask("How did coverage of the recession change over time?")
+    system, user = (m["content"] for m in chat_stub.requests[-1]["messages"])
+    assert "dated list in date order" in system
+    dates = re.findall(r'date="(\d{4}-\d{2}-\d{2})', user)
+    assert len(dates) >= 3 and dates == sorted(dates)  # the periods' passages, oldest first
+    assert answer.kind == "chronology" and answer.short_answer is None
+    assert [(e["date"], e["citations"]) for e in answer.entries] == [
+        ("2008-01-21", [1]), ("2008-11-14", [2]), ("2009-11-15", [3])]
