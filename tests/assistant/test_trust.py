@@ -92,3 +92,11 @@ def test_a_chat_model_gets_the_periods_passages_and_writes_the_dated_list(sample
     assert answer.kind == "chronology" and answer.short_answer is None
     assert [(e["date"], e["citations"]) for e in answer.entries] == [
         ("2008-01-21", [1]), ("2008-11-14", [2]), ("2009-11-15", [3])]
+
+
+def test_a_question_naming_its_own_subject_is_not_a_follow_up(sample_assistant):
+    first = sample_assistant.ask("What happened with Toyota's recalls?")
+    question = "What did North Korea do about its nuclear program?"
+    answer = sample_assistant.ask(question, history=[(first.question, first.answer)])
+    assert answer.retrieval_query == question
+    assert answer.citations and all("korea" in c.excerpt.lower() for c in answer.citations)
