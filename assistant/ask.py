@@ -21,6 +21,7 @@ from vectorstore.store import Archive
 
 TIMELINE_ARTICLES = 50
 _DATED = ("chronology", "event")  # kinds answered by dated entries, not by one phrase
+_DATED_FETCH = 100  # candidates from each search for a dated answer (a phrase's answer needs 40)
 
 
 @dataclass
@@ -180,6 +181,10 @@ class Assistant:
         return plan(question, history, filters, k)
 
     def retrieve(self, planned: QuestionPlan) -> Retrieved:
-        """The plan's passages; a chronology or event answer looks across more of the archive than the top k."""
-        passages, ranked = self.retriever.ranked(planned.query, planned.filters, planned.k)
-        return Retrieved(passages, ranked)
+        """The plan's passages and every candidate found."""
+        if planned.kind not in _DATED:
+            return Retrieved(*self.retriever.ranked(planned.query, planned.filters, planned.k))
+        # Across the archive's dates: the subject alone (the words that frame the question match nothing about
+        # it), and more candidates than a phrase needs, since every period should find its articles.
+        return Retrieved(*self.retriever.ranked(planned.topic or planned.query, planned.filters, planned.k,
+                                                _DATED_FETCH))

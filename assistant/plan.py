@@ -53,6 +53,11 @@ class QuestionPlan:
     follows_up: bool = False
     subject: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def topic(self) -> str:
+        """The subject in the question's own words ("Toyota recalls"): what a dated answer searches for."""
+        return " ".join(w for w in re.findall(r"\w+", self.query) if terms(w) & self.subject.keys())
+
     def about(self, text: str) -> bool:
         """Whether a text (an article's title and passage) is about the question's subject: it names every name
         of the subject (a question naming Toyota is not answered from an article without it) and holds at least
@@ -80,7 +85,8 @@ def subject_terms(question: str) -> dict[str, float]:
     or the words that frame it ("how did coverage of X change over time"): "What caused the fire?" is about a
     fire, not about anything "caused"."""
     nouns = {w for token in tag([question])[0] if token.pos_ in _ABOUT for w in terms(token.text)}
-    return {t: w for t, w in weights(question).items() if t in nouns and t not in _FRAMING}
+    return {t: w for t, w in weights(question).items()
+            if t in nouns and t not in _FRAMING and not t.isdigit()}  # a year is the time frame, filtered apart
 
 
 def _set_by_caller(filters: Filters) -> tuple[str, ...]:

@@ -53,15 +53,16 @@ class HybridRetriever(BaseRetriever):
     def passages(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[Passage]:
         return self.ranked(query, filters, k)[0]
 
-    def ranked(self, query: str, filters: Filters | None = None,
-               k: int | None = None) -> tuple[list[Passage], list[Passage]]:
+    def ranked(self, query: str, filters: Filters | None = None, k: int | None = None,
+               fetch: int | None = None) -> tuple[list[Passage], list[Passage]]:
         """The k passages handed on, and every candidate chunk in fused order (what the archive-over-time chart
-        shows: when the archive covered the question)."""
+        shows: when the archive covered the question); `fetch` candidates from each search."""
         filters = filters or Filters()
         k = k or self.k
+        fetch = fetch or self.fetch
         index = self.archive.bm25  # once a question: it reads the store's version
-        dense = self.archive.dense(self.archive.embedder.embed_query(query), self.fetch, filters, index)
-        lexical = self.archive.lexical(query, self.fetch, filters, index)
+        dense = self.archive.dense(self.archive.embedder.embed_query(query), fetch, filters, index)
+        lexical = self.archive.lexical(query, fetch, filters, index)
         fused: dict[str, float] = {}
         dense_score = dict(dense)
         lexical_score = dict(lexical)

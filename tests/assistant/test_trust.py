@@ -100,3 +100,11 @@ def test_a_question_naming_its_own_subject_is_not_a_follow_up(sample_assistant):
     answer = sample_assistant.ask(question, history=[(first.question, first.answer)])
     assert answer.retrieval_query == question
     assert answer.citations and all("korea" in c.excerpt.lower() for c in answer.citations)
+
+
+@pytest.mark.parametrize("span", ["between 2005 and 2007", "from 2005 to 2007", "2005–2007"])
+def test_a_range_in_the_question_filters_and_is_reported(sample_assistant, span):
+    answer = sample_assistant.ask(f"What did North Korea do about its nuclear program {span}?")
+    assert answer.filters_applied == [f"'{span}': 2005-01-01 to 2007-12-31"]
+    days = [day for day, _ in entry_lines(answer)]
+    assert len(days) >= 2 and all("2005-01-01" <= day <= "2007-12-31" for day in days)
