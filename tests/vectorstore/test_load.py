@@ -162,6 +162,13 @@ def test_front_matter_gives_the_fields(tmp_path):
     assert result.text == "The council voted on Tuesday.\n"
 
 
+def test_a_heading_under_front_matter_leaves_the_text(tmp_path):
+    path = write(tmp_path / "note.md", "---\ntitle: Council Approves Bridge\n---\n# Council approves bridge\n\n"
+                                       "The council voted on Tuesday.\n")
+    result = article(path)
+    assert result.title == "Council Approves Bridge" and result.text == "The council voted on Tuesday.\n"
+
+
 def test_markdown_heading_is_the_title_and_a_dateline_the_date(tmp_path):
     path = write(
         tmp_path / "a.md", "# Bridge Vote #\n\nPublished: March 3, 2015\n\nThe council voted on Tuesday.\n"

@@ -41,7 +41,8 @@ def load(path: Path) -> Iterator[Article | LoadError]:
         return
     front, body = _front_matter(text.replace("\r\n", "\n"))
     meta = metadata(front)
-    title, body = _title(body) if not meta["title"] else (meta["title"], body)
+    title, body = _title(body, heading_only=bool(meta["title"]))
+    title = meta["title"] or title
     if not body.strip():
         yield LoadError(str(path), "no text in file")
         return
@@ -76,8 +77,10 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
     return (front, text[match.end() :]) if isinstance(front, dict) else ({}, text)
 
 
-def _title(body: str) -> tuple[str, str]:
-    """A short `# heading`, or a short first line that is not a sentence, is the headline: it leaves the text.
+def _title(body: str, heading_only: bool = False) -> tuple[str, str]:
+    """A short `# heading`, or a short first line that is not a sentence, is the headline: it leaves the text
+    (with `heading_only`, when front matter names the title, only a `# heading` does: markup is never article
+    text an answer should quote).
 
     Only a short line is matched: the heading pattern backtracks quadratically over a long one.
     """
@@ -86,7 +89,7 @@ def _title(body: str) -> tuple[str, str]:
     heading = _HEADING.fullmatch(first) if len(first) <= MAX_TITLE else None
     if heading:
         return heading.group(1), rest.lstrip("\n")
-    if len(first) <= MAX_TITLE and not first.rstrip(_CLOSERS).endswith(".") and rest.strip():
+    if not heading_only and len(first) <= MAX_TITLE and not first.rstrip(_CLOSERS).endswith(".") and rest.strip():
         return first, rest.lstrip("\n")
     return "", body
 
