@@ -16,7 +16,7 @@ from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
 from vectorstore.dedup import Deduplicator, signature
 from vectorstore.errors import StorageError, explain
-from vectorstore.load import iter_files, load
+from vectorstore.load import expected, iter_files, load
 from vectorstore.store import Archive
 
 _FLUSH_CHUNKS = 256
@@ -66,8 +66,9 @@ class Ingestor:
         summary = Summary()
         seen: dict[str, set[str]] = {}
         max_bytes = self.archive.settings.max_file_mb * 1024 * 1024
-        files = list(iter_files(paths))  # listed first: the bar has a total, and so a time left
-        bar = tqdm(total=len(files), unit=" files", desc="ingest", disable=progress is not True, dynamic_ncols=True)
+        files = list(iter_files(paths))  # listed and counted first: the bar has a total, and so a time left
+        bar = tqdm(total=sum(expected(f) for f in files) if progress is True else 0, unit=" articles", desc="ingest",
+                   disable=progress is not True, dynamic_ncols=True)
         try:
             self._run(files, summary, seen, bar, progress, max_bytes)
             if prune:
@@ -90,16 +91,20 @@ class Ingestor:
         try:
             for path in files:
                 ids = seen.setdefault(str(path), set())
+                left = expected(path) if bar.total else 0
                 for item in load(path, max_bytes=max_bytes):
                     if isinstance(item, LoadError):
                         self._fail(summary, str(item))
-                        continue
-                    ids.add(self._ingest(item, summary))
-                    bar.set_postfix_str(f"{summary.added + summary.updated} articles stored", refresh=False)
-                    bar.update(0)  # shown at most every tenth of a second
-                    if callable(progress):
-                        progress(summary)
-                bar.update()
+                    else:
+                        ids.add(self._ingest(item, summary))
+                        if callable(progress):
+                            progress(summary)
+                    if left == 0 and bar.total:  # more than counted (a WARC, a JSON array): the total grows
+                        bar.total += 1
+                    left = max(0, left - 1)
+                    bar.set_postfix_str(f"{summary.added + summary.updated} stored", refresh=False)
+                    bar.update()  # shown at most every tenth of a second
+                bar.update(left)  # fewer than counted: the file is done
         finally:
             self._flush()  # what was read before an interruption is stored
 

@@ -132,3 +132,15 @@ def test_a_full_disk_is_one_line_saying_what_was_stored_and_what_to_do(tmp_path,
     monkeypatch.setattr(Collection, "upsert", real)
     again = CliRunner().invoke(main, ["ingest", str(news), "--store", str(store), "--quiet"])
     assert again.exit_code == 0 and f"added {20 - stored}, updated 0, unchanged {stored}" in again.output
+
+
+def test_progress_counts_articles_of_a_total_counted_first(archive, tmp_path, capsys):
+    records = [{"title": f"Story {i}", "date": "2020-01-0{i}", "text": f"Story number {i} happened in town {i}."}
+               for i in range(1, 6)]
+    path = tmp_path / "five.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + "\n{broken\n")
+    summary = Ingestor(archive).run([path, SEED], progress=True)
+    assert summary.added == 6 and summary.failed == 1
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert any(re.search(r"ingest: 100%.*\b7/7 \[", line) for line in bar), bar  # 6 lines + the seed file
+    assert any("articles" in line and "stored" in line for line in bar)
