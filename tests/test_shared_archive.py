@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -109,3 +111,64 @@ def test_migrate_copies_an_embedded_store_into_a_server_without_reembedding(chro
     assert there["answer"] == here["answer"] and there["citations"] == here["citations"]
     doctor = cli("doctor", "--store", str(tmp_path / "replica"), "--chroma-url", chroma_server, env=server)
     assert doctor.stdout.rstrip().endswith("healthy")
+
+
+def test_an_ingest_takes_the_store_over_when_the_app_serving_it_is_killed(tmp_path):
+    store, env = tmp_path / "store", environment()
+    (tmp_path / "harbour.md").write_text(HARBOUR)
+    words = ["harbour", "ferry", "storm", "quay", "pier", "tide", "crane", "cargo", "pilot", "beacon"]
+    (tmp_path / "many.jsonl").write_text("".join(json.dumps({
+        "title": f"Dock report {i}", "date": "2024-03-01", "url": f"https://example.org/dock/{i}",
+        "text": " ".join(f"Dock {i} saw the {words[j % 10]} number {j} on shift {i * j}." for j in range(120))})
+        + "\n" for i in range(120)))
+    cli("ingest", str(tmp_path / "harbour.md"), "--store", str(store), "--quiet", env=env)
+    port = free_port()
+    with (tmp_path / "app.log").open("w") as out:
+        app = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port)], stdout=out,
+                               stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while not (store / "chroma.json").exists() or not _answers(port):
+            assert app.poll() is None and time.monotonic() < deadline, (tmp_path / "app.log").read_text()
+            time.sleep(0.5)
+        ingest = subprocess.Popen([CLI, "ingest", str(tmp_path / "many.jsonl"), "--store", str(store)],
+                                  stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        progress = _ProgressReader(ingest.stderr)
+        assert progress.reaches(r"\b(\d+) stored", 100, deadline=time.monotonic() + 600), progress.text
+    finally:
+        app.kill()  # SIGKILL: no atexit, no goodbye; the kernel stops its Chroma server with it
+        app.wait(timeout=60)
+    assert ingest.wait(timeout=600) == 0, progress.text
+    progress.join()
+    assert "the app serving this store stopped; this ingest opened the store itself" in progress.text
+    assert "Traceback" not in progress.text
+    assert json.loads(cli("stats", "--store", str(store), "--json", env=env).stdout)["articles"] == 121
+    assert cli("doctor", "--store", str(store), env=env).stdout.rstrip().endswith("healthy")
+
+
+def _answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+        return True
+    except OSError:
+        return False
+
+
+class _ProgressReader(threading.Thread):
+    """A child's stderr read as it comes (tqdm rewrites its line with \\r), so a test can act mid-run."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.text = stream, ""
+        self.start()
+
+    def run(self) -> None:
+        while chunk := os.read(self.stream.fileno(), 4096):
+            self.text += chunk.decode(errors="replace")
+
+    def reaches(self, pattern: str, at_least: int, deadline: float) -> bool:
+        while time.monotonic() < deadline and self.is_alive():
+            if any(int(n) >= at_least for n in re.findall(pattern, self.text)):
+                return True
+            time.sleep(0.1)
+        return False

@@ -66,6 +66,29 @@ def forget(folder: Path) -> None:
         _OPEN.pop(key, None)
 
 
+def owner_gone(folder: Path, wait: float = 30.0) -> bool:
+    """After the process serving an embedded folder died: wait (up to `wait` s) for the Chroma server it ran to
+    end too (the kernel stops it with its parent), so that whoever opens the folder next is alone in it. False
+    when the server still answers: then the owner is not gone, only unreachable for a moment."""
+    if _owner_client(folder) is not None:
+        return False
+    try:
+        pid = int(json.loads((folder / "chroma.json").read_text()).get("server_pid") or 0)
+    except (OSError, ValueError):
+        pid = 0
+    deadline = time.monotonic() + wait
+    while pid and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:  # another user's process of that number: not the server
+            break
+        time.sleep(0.2)
+    forget(folder)
+    return True
+
+
 def release(folder: Path) -> None:
     """Close a folder this process opened itself, so that another process may: its in-process Chroma is let go
     and the folder's lock released. (A served folder stays served until this process exits.)"""

@@ -7,6 +7,8 @@ import errno
 _FULL = ("no space left", "disk is full", "database or disk is full", "failed to apply logs")
 _READ_ONLY = ("read-only", "readonly", "permission denied")
 _LOCKED = ("database is locked",)
+_GONE = ("connecterror", "connection refused", "connection reset", "remoteprotocolerror",
+         "all connection attempts failed", "server disconnected")
 
 
 class StorageError(OSError):
@@ -24,6 +26,12 @@ def explain(exc: BaseException) -> str | None:
     if any(s in text for s in _LOCKED):
         return "the store is locked by another program"
     return None
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """A Chroma server that stopped answering mid-request (refused, reset, gone)."""
+    text = " ".join(f"{type(e).__name__} {e}".lower() for e in _chain(exc))
+    return any(s in text for s in _GONE)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

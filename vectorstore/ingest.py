@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -15,11 +16,12 @@ from vectorstore.chroma import minhash_of
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
 from vectorstore.dedup import Deduplicator, signature
-from vectorstore.errors import StorageError, explain
+from vectorstore.errors import StorageError, connection_lost, explain
 from vectorstore.load import expected, iter_files, load
 from vectorstore.store import Archive
 
 _FLUSH_CHUNKS = 256
+T = TypeVar("T")
 
 
 @dataclass
@@ -130,7 +132,7 @@ class Ingestor:
         original = self.dedup.duplicate_of(article.id, sig)
         if original and old is None:
             self._flush()  # the original may still be pending: it must be stored before an alias points at it
-            if self.archive.add_alias(original, article):
+            if self._written(self.archive.add_alias, original, article):
                 self.aliases[article.id] = original
                 summary.duplicates += 1
             else:
@@ -152,9 +154,21 @@ class Ingestor:
         if not self.pending:
             return
         old = {a.id: self.stored[a.id] for a, _, _ in self.pending if a.id in self.stored}
-        self.stored.update(self.archive.put(self.pending, old))  # later copies in this run are seen as stored
+        self.stored.update(self._written(self.archive.put, self.pending, old))  # later copies: seen as stored
         self.committed += len(self.pending)
         self.pending = []
+
+    def _written(self, write: Callable[..., T], *args: Any) -> T:
+        """A write that survives the death of the app serving the embedded store: the folder is then free, so this
+        ingest takes it over and writes again (every write is an upsert: writing twice stores once)."""
+        try:
+            return write(*args)
+        except Exception as exc:
+            if not connection_lost(exc) or not self.archive.take_over():
+                raise
+        self.report(f"{self.archive.folder}: the app serving this store stopped; this ingest opened the store "
+                    f"itself and goes on ({self.committed} articles stored so far)")
+        return write(*args)
 
     def _prune(self, seen: dict[str, set[str]]) -> int:
         """Drop articles whose file is gone, or that a re-read file no longer holds."""

@@ -89,12 +89,19 @@ class Archive:
         try:
             got = get(self.parts.state, ["metadatas"], [_VERSION])
         except Exception:  # the embedded store's serving process went away: find or become its owner again
-            if self.url:
+            if not self.take_over():
                 raise
-            connect.forget(self.folder)
-            self.__dict__.pop("parts", None)
             got = get(self.parts.state, ["metadatas"], [_VERSION])
         return got[0][1]["token"] if got else ""
+
+    def take_over(self) -> bool:
+        """After the process serving this embedded store died: let go of its server, so that the next use finds
+        the new owner or becomes it (nothing stored is lost: Chroma's folder is the record). False for a Chroma
+        server, or an owner that still answers: nothing to take over."""
+        if self.url or not connect.owner_gone(self.folder):
+            return False
+        self.__dict__.pop("parts", None)
+        return True
 
     def bump(self) -> str:
         """Give the store a new version token (the last step of every write); returns it."""
