@@ -1,4 +1,4 @@
-"""`archive-chat`: ingest, stats, ask, eval and serve from the shell.
+"""`archive-chat`: ingest, stats, ask, cite, eval and serve from the shell.
 
 Mistakes a user can fix are one line and exit code 1; ARCHIVE_CHAT_DEBUG=1 shows the traceback instead.
 """
@@ -216,6 +216,39 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
         label = "" if answer.citations else "related: "
         a = c.article
         click.echo(f"[{c.n}] {label}{a.title or a.url} — {a.source or '?'}, {a.published or 'undated'} {a.url}")
+
+
+@main.command()
+@click.argument("article_ids", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "ris", "csl-json"]), default="bibtex", show_default=True,
+              help="BibTeX (.bib), RIS (.ris) or CSL-JSON (.json): Zotero, JabRef, EndNote and Mendeley import them.")
+@_store
+@_chroma
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the references to this file instead of printing them.")
+@user_errors
+def cite(article_ids: tuple[str, ...], fmt: str, store: Path | None, chroma_url: str | None,
+         output: Path | None) -> None:
+    """References for ARTICLE_IDs (as `ask --json` and the app show them), for a reference manager: title, outlet,
+    authors, date, URL and the date the archive took its copy. Unknown ids are named on stderr (exit code 1); the
+    others are still written."""
+    from assistant.references import references
+
+    archive = _existing(store, chroma_url)
+    wanted = {article_id: archive.article(article_id) for article_id in dict.fromkeys(article_ids)}
+    found = [article for article in wanted.values() if article is not None]
+    missing = [article_id for article_id, article in wanted.items() if article is None]
+    for article_id in missing:
+        click.echo(f"{article_id}: no such article in the archive", err=True)
+    if found:
+        text = references(found, fmt)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"{len(found)} reference{'s' if len(found) > 1 else ''} written to {output}")
+        else:
+            click.echo(text, nl=False)
+    if missing:
+        sys.exit(1)
 
 
 def _auth(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
