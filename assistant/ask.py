@@ -15,6 +15,7 @@ from assistant.cite import Citation
 from assistant.passage import Passage
 from assistant.plan import QuestionPlan, plan
 from assistant.retrieve import HybridRetriever
+from vectorstore.errors import NoArchive
 from vectorstore.filters import Filters
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
@@ -114,7 +115,7 @@ class Assistant:
     def from_settings(cls, **overrides) -> Assistant:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
         if not Archive(settings).exists():
-            raise FileNotFoundError(f"{settings.store}: no archive here (run `archive-chat ingest PATH` first)")
+            raise NoArchive(f"{settings.store}: no archive here (run `archive-chat ingest PATH` first)")
         return cls(Archive(settings))
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None,

@@ -28,6 +28,7 @@ from chromadb.config import Settings as ChromaSettings
 from filelock import FileLock, Timeout
 
 from vectorstore.chroma import http_client
+from vectorstore.errors import StoreGone
 
 _SERVE = {"on": False}
 _OPEN: dict[str, chromadb.ClientAPI] = {}
@@ -175,7 +176,7 @@ def _serve(folder: Path) -> chromadb.ClientAPI:
             break
         except Exception:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{folder}: Chroma server did not start (see {folder / 'chroma.log'})") from None
+                raise StoreGone(f"{folder}: Chroma server did not start (see {folder / 'chroma.log'})") from None
             time.sleep(0.1)
     tmp = folder / "chroma.json.tmp"
     tmp.write_text(json.dumps({"url": url, "pid": os.getpid(), "server_pid": server.pid}))

@@ -7,11 +7,33 @@ import errno
 _FULL = ("no space left", "disk is full", "database or disk is full", "failed to apply logs")
 _READ_ONLY = ("read-only", "readonly", "permission denied")
 _LOCKED = ("database is locked",)
+LOCKED = "the store is locked by another program"
 _GONE = ("connecterror", "connection refused", "connection reset", "remoteprotocolerror",
          "all connection attempts failed", "server disconnected")
 
 
-class StorageError(OSError):
+class ArchiveError(OSError):
+    """The archive cannot do what was asked, for a reason outside the program (no store, a busy or stopped one, a
+    full disk): one line a user can act on. An OSError, so every command's one-line error handling covers it."""
+
+
+class NoArchive(ArchiveError, FileNotFoundError):
+    """Nothing has been stored here yet."""
+
+
+class StoreBusy(ArchiveError):
+    """Another program holds the store (a database lock)."""
+
+
+class StoreGone(ArchiveError, ConnectionError):
+    """The Chroma server, or the process serving an embedded store, did not start or stopped answering."""
+
+
+class RebuildFailed(ArchiveError):
+    """The BM25 cache could not be rebuilt from the store (the store itself is untouched)."""
+
+
+class StorageError(ArchiveError):
     """A write the store's disk refused. Nothing stored before it is lost: an article is stored whole or not."""
 
 
@@ -24,7 +46,7 @@ def explain(exc: BaseException) -> str | None:
     if code in (errno.EROFS, errno.EACCES) or any(s in text for s in _READ_ONLY):
         return "the store cannot be written (a read-only folder, or no permission)"
     if any(s in text for s in _LOCKED):
-        return "the store is locked by another program"
+        return LOCKED
     return None
 
 

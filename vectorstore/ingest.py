@@ -16,7 +16,7 @@ from vectorstore.chroma import minhash_of
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
 from vectorstore.dedup import Deduplicator, signature
-from vectorstore.errors import StorageError, connection_lost, explain
+from vectorstore.errors import LOCKED, StorageError, StoreBusy, connection_lost, explain
 from vectorstore.load import expected, iter_files, load
 from vectorstore.store import Archive
 
@@ -81,7 +81,8 @@ class Ingestor:
         except Exception as exc:
             if (reason := explain(exc)) is None:
                 raise
-            raise StorageError(f"{self.archive.url or self.archive.folder}: {reason}; {self.committed} articles were"
+            failure = StoreBusy if reason == LOCKED else StorageError
+            raise failure(f"{self.archive.url or self.archive.folder}: {reason}; {self.committed} articles were"
                                " stored in this run before it. Fix that and run the same command again: what is"
                                " stored stays, the rest is added.") from exc
         finally:

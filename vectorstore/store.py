@@ -38,6 +38,7 @@ from vectorstore.chroma import (
 )
 from vectorstore.dense import nearest_allowed
 from vectorstore.embed import Embedder
+from vectorstore.errors import RebuildFailed
 from vectorstore.filters import Filters
 from vectorstore.lexical import LexicalIndex
 from vectorstore.migrate import copy_store, upgrade_legacy
@@ -447,7 +448,7 @@ def _rebuild_apart(settings: Settings, token: str) -> None:
                            text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            preexec_fn=connect.die_with_parent)  # a stopped app leaves no writer in its folder
     if child.returncode:
-        raise RuntimeError(f"BM25 rebuild of {settings.store} failed: {child.stderr.strip().splitlines()[-1:]}")
+        raise RebuildFailed(f"BM25 rebuild of {settings.store} failed: {child.stderr.strip().splitlines()[-1:]}")
 
 
 def _also(meta: dict | None) -> list[dict]:
