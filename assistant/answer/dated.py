@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from assistant.answer import NO_ANSWER, Draft
 from assistant.cite import Citation, defused
@@ -26,6 +26,9 @@ MAX_ENTRIES = 6  # a chronology's periods: enough to show a development, few eno
 EVENT_SENTENCES = 4
 _SAME = 0.6  # Jaccard of two sentences' words at which they tell one thing (wire copies, a repeated lede)
 _MIN_WORDS = 6  # shorter "sentences" are headings, datelines and captions, not developments
+_PER_ARTICLE = 3  # an article's best sentences that compete for an entry
+_COPY_DAYS = 3  # wire copies of one story run within days of each other
+_CLOSERS = "\"'”’)]"
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _LEDE = 0.25  # a news article's first sentences say what happened: this much extra for the first one
 # a dated answer's line, as written offline or by a chat model: "YYYY-MM-DD — sentence [n][m]"
@@ -63,8 +66,8 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def _candidates(plan: QuestionPlan, ranked: list[Passage], as_of: date | None) -> list[_Sentence]:
-    """The sentences about the subject in dated passages about it, no later than `as_of`, best first; a near
-    copy of a better one is folded into it."""
+    """The sentences about the subject in dated passages about it, no later than `as_of`, best first, the best
+    few of each article; a near copy of a better one is folded into it."""
     top = max((p.score for p in ranked), default=1.0) or 1.0
     found: list[_Sentence] = []
     for p in ranked:
@@ -75,28 +78,41 @@ def _candidates(plan: QuestionPlan, ranked: list[Passage], as_of: date | None) -
             text = p.text[start:end].strip()
             words = terms(text)
             cov = coverage(plan.subject, words)
-            if (len(text.split()) < _MIN_WORDS or text.endswith("?") or (not cov and not (p.index == 0 and n == 0))
-                    or _background(text, day)):
-                continue
-            lede = _LEDE if p.index == 0 and n == 0 else 0.0
-            found.append(_Sentence(p, (p.char_start + start, p.char_start + end), text, words,
-                                   cov + lede + 0.3 * p.score / top))
+            lede = p.index == 0 and n == 0
+            if _told(text, day) and (cov or lede):
+                found.append(_Sentence(p, (p.char_start + start, p.char_start + end), text, words,
+                                       cov + _LEDE * lede + 0.3 * p.score / top))
     found.sort(key=lambda s: -s.score)
+    return _folded(found)
+
+
+def _told(text: str, day: str) -> bool:
+    """A sentence that tells a development: whole (it ends as a sentence ends, so not a headline, dateline or
+    caption), not a question, and not a recollection of other years ("In 2003, Bush said…")."""
+    years = set(_YEAR.findall(text))
+    return (len(text.split()) >= _MIN_WORDS and text.rstrip(_CLOSERS)[-1:] in ".!"
+            and not (years and day[:4] not in years))
+
+
+def _folded(found: list[_Sentence]) -> list[_Sentence]:
+    """At most `_PER_ARTICLE` sentences of an article, and each near copy of a better sentence (a wire copy, the
+    same lede re-run within days) folded into it: compared only with those of nearby days, not all of them."""
     kept: list[_Sentence] = []
+    by_day: dict[date, list[_Sentence]] = {}
+    per_article: dict[str, int] = {}
     for s in found:
-        twin = next((k for k in kept if _similar(k.words, s.words) >= _SAME), None)
+        if per_article.get(s.passage.article.id, 0) >= _PER_ARTICLE:
+            continue
+        day = date.fromisoformat(s.day)
+        near = (k for d in range(-_COPY_DAYS, _COPY_DAYS + 1) for k in by_day.get(day + timedelta(days=d), ()))
+        twin = next((k for k in near if _similar(k.words, s.words) >= _SAME), None)
         if twin is None:
             kept.append(s)
+            by_day.setdefault(day, []).append(s)
+            per_article[s.passage.article.id] = per_article.get(s.passage.article.id, 0) + 1
         elif s.passage.article.id != twin.passage.article.id:
             twin.copies.append(s)
     return kept
-
-
-def _background(text: str, day: str) -> bool:
-    """A sentence that names years, none of them its article's ("In 2003, Bush said…"), recalls the past: it is
-    no development of the day it was published."""
-    years = set(_YEAR.findall(text))
-    return bool(years) and day[:4] not in years
 
 
 def _periods(days: list[str], n: int) -> list[tuple[str, str]]:
