@@ -108,4 +108,5 @@ def plan(question: str, history: list[tuple[str, str]], filters: Filters, k: int
         filters = filters.narrowed(since, until, f"{phrase!r}: {since or '…'} to {until or '…'}")
     query = retrieval_query(question, history)
     follows = bool(history) and query != question and leans_on_history(question)
-    return QuestionPlan(question, question_kind(question), query, filters, k, follows, subject_terms(query))
+    about = query.replace(frame[2], " ") if frame else query  # "in May 2022" is when, not what: no subject
+    return QuestionPlan(question, question_kind(question), query, filters, k, follows, subject_terms(about))

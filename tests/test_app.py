@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +24,8 @@ from click.testing import CliRunner  # noqa: E402
 from conftest import free_port  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
-import app  # noqa: E402
 from assistant import Answer, Assistant, uploads  # noqa: E402
+from assistant import serve as serve_module  # noqa: E402
 from assistant.cli import main as cli  # noqa: E402
 from assistant.ui import blocks  # noqa: E402
 from assistant.ui.progress import articles_read  # noqa: E402
@@ -34,8 +36,7 @@ from vectorstore.store import Archive  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SEED_QUESTION = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = ROOT / "docs"
-ARTIFACTS = ROOT / "test-artifacts"
+AXE = Path(os.environ.get("AXE_CORE_DIR", Path.home() / ".cache" / "archive-chat" / "axe"))  # npm axe-core@4 here
 HOSTILE = ("<script>window.__pwned='script'</script> <img src=x onerror=\"window.__pwned='img'\"> "
            "[click](javascript:window.__pwned='md') ![x](http://evil.example/x.png) "
            "<a href=\"javascript:alert('a')\">link</a> <svg onload=\"window.__pwned='svg'\"></svg> "
@@ -280,11 +281,11 @@ def test_serve_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, em
     samples.mkdir()
     dated.write(samples / "news.jsonl")
     launched = {}
-    monkeypatch.setattr(app, "SAMPLES", samples)
-    monkeypatch.setattr(app, "Archive", lambda settings: Archive(settings, embedder))
+    monkeypatch.setattr(serve_module, "SAMPLES", samples)
+    monkeypatch.setattr(serve_module, "Archive", lambda settings: Archive(settings, embedder))
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.update(kw))
     monkeypatch.setenv("ARCHIVE_CHAT_PORT", "7999")
-    monkeypatch.setattr(app.connect, "serve_embedded", lambda: None)  # no Chroma server for the rest of pytest
+    monkeypatch.setattr(serve_module.connect, "serve_embedded", lambda: None)  # no Chroma server for the rest of pytest
     result = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "store"), "--auth", "ann:s3cret"])
     assert result.exit_code == 0, result.output
     assert "ingesting the samples" in result.output
@@ -321,7 +322,6 @@ def _browser(url: str) -> Iterator[tuple[object, list[str], list[str]]]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(exist_ok=True)
     dialogs: list[str] = []
     elsewhere: list[str] = []
 
@@ -373,17 +373,29 @@ _IN_VIEW = """(el) => {
 }"""
 
 
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where the browser tests leave their screenshots: a temporary folder, never the source tree."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+# The bridge's opening as a second outlet carried it, a day earlier: stored once, as the Varnholm gazette's story.
+WIRE_COPY = {**dated.records()[5], "url": "https://elm-valley-post.example/opening", "source": "Elm valley post",
+             "date": "2022-05-11"}
+
+
 @pytest.fixture(scope="module")
 def dated_url(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("dated-app")
     archive = Archive(Settings(store=folder / "store"), embedder)
-    Ingestor(archive, report=lambda line: None).run([dated.write(folder / "news.jsonl")], progress=False)
+    Ingestor(archive, report=lambda line: None).run([dated.write(folder / "news.jsonl", [WIRE_COPY])],
+                                                     progress=False)
     with _serving(archive, ShortAssistant) as url:
         yield url, archive
 
 
 @pytest.mark.browser
-def test_browser_answer_first_and_a_click_on_1_opens_the_article_at_the_highlight(dated_url):
+def test_browser_answer_first_and_a_click_on_1_opens_the_article_at_the_highlight(dated_url, shots):
     url, _ = dated_url
     with _browser(url) as (page, dialogs, _):
         _ask(page, "Who opened the Varnholm bridge in May 2022?")
@@ -399,8 +411,7 @@ def test_browser_answer_first_and_a_click_on_1_opens_the_article_at_the_highligh
         assert "Ilse Varga" in page.locator("#article").locator("mark").all_inner_texts()[0] + page.locator(
             "#article mark").last.inner_text()
         assert "current" in page.locator("#sources #source-1").get_attribute("class")
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "screenshot.png"))
+        page.screenshot(path=str(shots / "answer.png"))
     assert not dialogs
 
 
@@ -430,16 +441,21 @@ def test_browser_chart_range_sets_the_dates_and_any_answer_is_rated(dated_url):
         assert spans and spans[0][1] >= "2021-10-01" and spans[-1][0] <= "2021-12-31", spans  # searched in the range
         dates = [d.strip() for d in page.locator("#sources .source-meta").all_text_contents()]
         assert dates and all("2021-10-01" <= d.split(" · ")[1] <= "2021-12-31" for d in dates), dates
+        page.get_by_role("button", name="Rate and export").click()
+        page.locator("#note textarea").fill("dates were off")
         page.locator("#chat .turn").nth(0).locator("button.rate[data-rate='down']").click()
         page.wait_for_function("document.querySelector('#note textarea').value === ''", timeout=10_000)
-        page.wait_for_timeout(500)
+        toast = page.locator(".toast-body").filter(has_text="rated bad")
+        toast.wait_for(timeout=10_000)
+        assert "answer 1 rated bad" in toast.inner_text()
+        assert "feedback" not in toast.inner_text() and str(archive.folder) not in toast.inner_text()  # no paths
     assert not dialogs
     line = json.loads(path.read_text().splitlines()[-1])
     assert line["rating"] == "down" and line["question"] == "What happened to the Varnholm bridge?"
 
 
 @pytest.mark.browser
-def test_browser_archive_tab_charts_browses_and_deletes_after_confirming(tmp_path, embedder):
+def test_browser_archive_tab_charts_browses_and_deletes_after_confirming(tmp_path, embedder, shots):
     archive = Archive(Settings(store=tmp_path / "store"), embedder)
     Ingestor(archive, report=lambda line: None).run([dated.write(tmp_path / "news.jsonl")], progress=False)
     with _serving(archive) as url, _browser(url) as (page, dialogs, _):
@@ -448,7 +464,7 @@ def test_browser_archive_tab_charts_browses_and_deletes_after_confirming(tmp_pat
         assert "11 articles" in page.locator("#stats").inner_text()
         assert "published 2021-09-14 to 2022-08-30" in page.locator("#stats").inner_text()
         assert page.locator("#stats .by-source tr").all_inner_texts()[0].split("\t")[0] == "Varnholm gazette"
-        page.screenshot(path=str(DOCS / "archive.png"))
+        page.screenshot(path=str(shots / "archive.png"))
         page.locator("#stats svg.chart .bar[data-label='2022-05']").click()
         page.wait_for_function("document.querySelector('#articles').innerText.includes('Crowds cross')")
         page.wait_for_function("!document.querySelector('#articles').innerText.includes('Frost halts')")
@@ -486,7 +502,7 @@ _LIVE_DOM = """() => {
 
 
 @pytest.mark.browser
-def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
+def test_browser_hostile_articles_stay_inert(tmp_path, embedder, shots):
     """Issue 7: script, event handlers, javascript:/data: URLs, Markdown links and template syntax in titles, text,
     sources and URLs, shown in the answer, its chart, the cards, the article and the Archive tab."""
     records = [
@@ -523,7 +539,7 @@ def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
         page.get_by_role("tab", name="Chat").click()
         page.wait_for_timeout(500)  # let any image error or load handler have its moment
         live = page.evaluate(_LIVE_DOM)
-        page.screenshot(path=str(ARTIFACTS / "hostile.png"), full_page=True)
+        page.screenshot(path=str(shots / "hostile.png"), full_page=True)
     assert live == {"pwned": None, "scriptUrls": [], "handlers": [], "payloadNodes": 0, "images": 0, "links": []}
     assert not dialogs and not [u for u in elsewhere if "evil" in u], (dialogs, elsewhere)
     literal = ["<script>window.__pwned='script'</script>", "[click](javascript:window.__pwned='md')",
@@ -533,3 +549,165 @@ def test_browser_hostile_articles_stay_inert(tmp_path, embedder):
         assert all(p in shown_text for p in literal), shown_text
     assert "Odile Fenn" in chat and "[Quillby ferry](javascript:alert('md-title'))" in related + table
     assert "<img src=x onerror=\"window.__pwned='source'\">" in stats and "onmouseover" in shown
+
+
+# --- the researcher's desk: first page, reader, numbers, outlets, filters, timeline, accessibility ---------------
+
+
+def _settled(page) -> None:
+    """Wait until no component is waiting on the server (Gradio fades them meanwhile)."""
+    page.wait_for_function("!document.querySelector('.pending, .generating')", timeout=30_000)
+
+
+@pytest.mark.browser
+def test_browser_first_page_shows_the_archive_and_asks_an_example(dated_url, shots):
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        intro = page.locator("#chat .intro")
+        intro.wait_for(timeout=30_000)
+        _settled(page)
+        text = intro.inner_text()
+        assert "11 articles from Varnholm gazette, River news" in text and "2021-09-14 to 2022-08-30" in text
+        assert intro.locator("svg.chart .bar").count() == 12  # coverage by month, Sep 2021 to Aug 2022
+        examples = intro.locator("button.example")
+        asked = examples.all_inner_texts()
+        assert len(asked) >= 3 and all("Varnholm" in q or "bridge" in q for q in asked), asked
+        heights = {round(page.locator(f"#{b}").bounding_box()["height"]) for b in ("ask", "new-chat", "any-date")}
+        assert max(heights) - min(heights) <= 2 and min(heights) >= 36, heights  # one size of button
+        page.screenshot(path=str(shots / "first-page.png"))
+        examples.first.click()
+        page.wait_for_function("document.querySelectorAll('#chat .turn .turn-tools').length >= 1", timeout=60_000)
+        assert page.locator("#chat .turn .question").inner_text() == asked[0]
+        assert page.locator("#chat .intro").count() == 0
+        page.locator("#new-chat").click()
+        intro.wait_for(timeout=20_000)  # a new chat starts from the first page again
+    assert not dialogs
+
+
+_PLATFORM_FONTS = "CSS.getPlatformFontsForNode"
+
+
+def _fonts(page, selector: str) -> list[str]:
+    """The font files that really drew an element's text (Chromium's DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    node = cdp.send("DOM.querySelector", {"nodeId": cdp.send("DOM.getDocument")["root"]["nodeId"],
+                                          "selector": selector})
+    return [f["familyName"] for f in cdp.send(_PLATFORM_FONTS, {"nodeId": node["nodeId"]})["fonts"]]
+
+
+@pytest.mark.browser
+def test_browser_reader_opens_beside_the_chat_with_distinct_numbers_and_filters(dated_url, shots):
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        page.locator("#chat-since input, #chat-since textarea").first.fill("2021-01-01")
+        _ask(page, "Who opened the Varnholm bridge?")
+        turn = page.locator("#chat .turn").first
+        chips = turn.locator(".filters-applied .filter-chip").all_inner_texts()
+        assert "since 2021-01-01" in chips, chips  # the UI's filter, said under the answer
+        assert turn.locator(".filters-applied").is_visible()
+        fonts = _fonts(page, "#chat .turn .short-answer strong")  # bold text in one font: no "Mary ʙarra"
+        assert fonts and not [f for f in fonts if "DejaVu" in f], fonts
+        cards = page.locator("#sources .source-card")
+        numbers = [c.get_attribute("id") for c in cards.all()]
+        assert len(numbers) == len(set(numbers)), numbers  # a related item never takes a citation's number
+        cited = page.locator("#sources > .evidence > .source-card .source-head a").all_inner_texts()
+        related = page.locator("#sources .related-item summary").all_inner_texts()
+        assert not {r.split("] ", 1)[1] for r in related} & set(cited), (cited, related)
+        quote = page.locator("#sources blockquote.excerpt").first.inner_text()
+        assert len(quote) <= 400, quote  # about 300 characters around the highlight
+        card = page.locator("#sources #source-1")
+        assert "also carried by 1 outlet (Elm valley post), first published 2022-05-11" in card.inner_text()
+        cite = page.locator("#chat button.cite", has_text="[1]").first
+        cite.focus()
+        page.keyboard.press("Enter")  # keyboard alone opens the source...
+        page.locator("#article mark#cited").wait_for(timeout=20_000)
+        page.wait_for_function(f"({_IN_VIEW})(document.querySelector('#article mark#cited'))", timeout=10_000)
+        assert cite.evaluate(_IN_VIEW)  # ...beside the chat, which has not scrolled away
+        assert page.evaluate("document.activeElement.id") == "article-title"
+        reader = page.locator("#side").inner_text()
+        assert "Mayor opens the Varnholm bridge" in reader and "Varnholm gazette · 2022-05-12" in reader
+        assert "https://varnholm-gazette.example/" in reader and "also carried by 1 outlet" in reader
+        assert reader.count("by cutting a ribbon of reeds") == 1 and not page.locator("#sources").is_visible()
+        page.screenshot(path=str(shots / "reader.png"))
+        page.keyboard.press("Escape")  # ...and closes it
+        page.locator("#sources .source-card").first.wait_for(timeout=20_000)
+        assert page.locator("#article article").count() == 0
+        page.wait_for_function("document.activeElement.classList.contains('cite')", timeout=10_000)
+    assert not dialogs
+
+
+@pytest.mark.browser
+def test_browser_chronology_is_a_dated_timeline_beside_readable_charts(dated_url, shots):
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        _ask(page, "How did coverage of the Varnholm bridge change over time?")
+        items = page.locator("#chat ol.timeline li")
+        assert items.count() >= 3
+        dates = [t.get_attribute("datetime") for t in page.locator("#chat ol.timeline time").all()]
+        assert dates == sorted(dates), dates
+        boxes = [li.bounding_box() for li in items.all()]
+        pairs = zip(boxes, boxes[1:], strict=False)
+        assert all(b["y"] > a["y"] and abs(b["x"] - a["x"]) < 1 for a, b in pairs), boxes  # one above the other
+        timeline, chart = (page.locator(f"#chat .turn {s}").first.bounding_box() for s in ("ol.timeline", "svg.chart"))
+        assert chart["x"] >= timeline["x"] + timeline["width"] and chart["y"] < timeline["y"] + timeline["height"]
+        axis = page.locator("#chat .turn svg.chart text.axis").all_text_contents()
+        assert len(axis) >= 5 and "0" in axis, axis  # counts up the side, dates along the bottom
+        page.screenshot(path=str(shots / "timeline.png"))
+        page.get_by_role("tab", name="Archive").click()
+        page.wait_for_selector("#stats svg.chart .bar", timeout=30_000)
+        axis = page.locator("#stats svg.chart text.axis").all_text_contents()
+        assert len([a for a in axis if re.fullmatch(r"\d{4}-\d\d", a)]) >= 4 and len(axis) >= 7, axis
+        body_font = page.locator("#stats").evaluate("e => getComputedStyle(e).fontFamily")
+        cell = page.locator("#articles").get_by_text("Crowds cross the new Varnholm bridge").last
+        assert cell.evaluate("e => getComputedStyle(e).fontFamily") == body_font  # the page's font, not mono
+        cell.dblclick()
+        page.keyboard.type("edited")
+        page.keyboard.press("Enter")
+        assert page.locator("#articles input:visible, #articles textarea:visible").count() == 0  # no editor opened
+        assert "edited" not in page.locator("#articles").inner_text()
+    assert not dialogs
+
+
+def _axe_script() -> Path:
+    """axe-core's browser script, installed with npm into a cache folder outside the tree the first time."""
+    script = AXE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: no axe-core")
+        done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(AXE),
+                               "axe-core@4"], capture_output=True, text=True, timeout=300)
+        if done.returncode or not script.exists():
+            pytest.skip(f"npm could not install axe-core: {done.stderr[-300:]}")
+    return script
+
+
+_AXE_RUN = """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations
+  .filter(v => ['serious', 'critical'].includes(v.impact))
+  .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', ')}`)"""
+
+
+@pytest.mark.browser
+def test_browser_pages_pass_axe_wcag_aa(dated_url, shots):
+    script = _axe_script()
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        page.locator("#chat .intro").wait_for(timeout=30_000)
+        _settled(page)
+        page.add_script_tag(path=str(script))
+        assert page.evaluate(_AXE_RUN) == [], "first page"
+        _ask(page, "Who opened the Varnholm bridge in May 2022?")
+        _settled(page)
+        assert page.evaluate(_AXE_RUN) == [], "after an answer"
+        page.locator("#chat button.cite").first.click()
+        page.locator("#article mark#cited").wait_for(timeout=20_000)
+        _settled(page)
+        assert page.evaluate(_AXE_RUN) == [], "with the reader open"
+        page.get_by_role("tab", name="Archive").click()
+        page.wait_for_selector("#stats svg.chart .bar", timeout=30_000)
+        _settled(page)
+        assert page.evaluate(_AXE_RUN) == [], "Archive tab"
+        page.screenshot(path=str(shots / "axe-archive.png"))
+    assert not dialogs

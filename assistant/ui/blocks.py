@@ -23,6 +23,19 @@ CSS = (STATIC / "app.css").read_text(encoding="utf-8")
 JS = (STATIC / "clicks.js").read_text(encoding="utf-8")
 
 
+def theme() -> gr.themes.Base:
+    """Gradio's default theme with two fixes. Fonts: its Source Sans Pro SemiBold (weight 600, what bold headings,
+    labels and <b> ask for) is a stub holding only "A" and "B", so every other letter of bold text fell back to
+    DejaVu Sans Bold and capitals A and B showed smaller than the rest ("Mary ʙarra"); the regular and bold files
+    are whole, so 600 now uses the bold one. Colours: white on its orange fails WCAG AA contrast; blue passes."""
+    sans = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+    return gr.themes.Default(primary_hue="blue", font=sans).set(
+        button_primary_background_fill="#0969da", button_primary_background_fill_hover="#0550ae",
+        button_primary_text_color="#ffffff", button_cancel_background_fill="#cf222e",
+        button_cancel_background_fill_hover="#a40e26", button_cancel_text_color="#ffffff",
+        body_text_color_subdued="#57606a")
+
+
 def _scripted(session: Session) -> None:
     """/ask and /stats: the endpoints for scripts (gradio_client), documented on the app's API page."""
 
@@ -50,8 +63,8 @@ def build_app(assistant: Assistant, session: Session | None = None) -> gr.Blocks
             archive = ArchiveTab(session)
         chat.wire()
         archive.wire(demo)
-        demo.load(lambda: gr.update(choices=session.stats()["sources"]), None, chat.sources,
-                  api_name="chat_sources", api_visibility="undocumented")
+        demo.load(chat.on_load, None, [chat.sources, chat.transcript], api_name="chat_sources",
+                  api_visibility="undocumented")
         _scripted(session)
     return demo
 
@@ -60,5 +73,5 @@ def launch(demo: gr.Blocks, host: str = default("host"), port: int = default("po
            auth: tuple[str, str] | None = None, **options) -> None:
     """Serve the app the one way (tests too): queued, no share link, Gradio enforcing the upload limit as well,
     the page's stylesheet and click script."""
-    demo.queue().launch(server_name=host, server_port=port, share=False, auth=auth, css=CSS, js=JS,
+    demo.queue().launch(server_name=host, server_port=port, share=False, auth=auth, css=CSS, js=JS, theme=theme(),
                         max_file_size=f"{MAX_UPLOAD_MB}mb", **options)

@@ -104,8 +104,10 @@ class Session:
         self.exports.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(dir=self.exports))  # two sessions never share a file
         path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
-        body = markdown.to_markdown(turns, self.archive.stats()) if kind == "md" else json.dumps([t.to_json() for t in turns],
-                                                                            ensure_ascii=False, indent=2)
+        if kind == "md":
+            body = markdown.to_markdown(turns, self.archive.stats())
+        else:
+            body = json.dumps([t.to_json() for t in turns], ensure_ascii=False, indent=2)
         path.write_text(body, encoding="utf-8")
         return path
 

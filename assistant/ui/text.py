@@ -3,6 +3,7 @@ which URLs may become links. Plain strings in, plain strings out: escaping is th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -83,3 +84,75 @@ def snippet(text: str, spans: list[tuple[int, int]], offset: int = 0, chars: int
         end = cut
     piece = text[start:end]
     return Snippet(list(segments(piece, inside, start)), start > 0, end < len(text))
+
+
+# --- example questions from the archive's own titles -------------------------------------------------------------
+
+_SMALL = {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it",
+          "its", "of", "on", "or", "over", "the", "to", "was", "were", "will", "with", "after", "again", "against",
+          "amid", "before", "new", "now", "says", "said", "say", "than", "that", "this", "up", "what", "when", "who",
+          "why", "how"}
+_NOT_TOPICS = ("ed", "ing", "ly", "al", "ar", "ic", "ive", "ous", "ful", "est", "er")  # verbs and adjectives, mostly
+_WORD = re.compile(r"[A-Za-z][A-Za-z.&'’-]*[A-Za-z.]|[A-Za-z]")
+
+
+def _words(title: str) -> list[str]:
+    return [re.sub(r"['’]s$", "", w).rstrip(".") if not re.fullmatch(r"(?:[A-Z]\.)+", w) else w
+            for w in _WORD.findall(title)]
+
+
+def _names(title: str) -> list[str]:
+    """The runs of capitalised words in a title ("Saddam Hussein", "North Korea"); the first word counts only when
+    it is a name elsewhere too, which the caller's counting decides. A Title Cased Title names nothing."""
+    words = _words(title)
+    if len(words) > 3 and sum(w[0].isupper() for w in words) > 0.7 * len(words):
+        return []
+    runs, run = [], []
+    for w in [*words, ""]:
+        if w[:1].isupper() and w.lower() not in _SMALL:
+            run.append(w)
+        elif run:
+            runs.append(" ".join(run))
+            run = []
+    return runs
+
+
+def _topics(title: str) -> list[str]:
+    return [w for w in _words(title) if w.islower() and len(w) >= 5 and w not in _SMALL
+            and not w.endswith(_NOT_TOPICS)]
+
+
+def _ranked(rows: list[tuple[str, str]], pick) -> list[str]:
+    """Terms by how many titles hold them, then by their latest date, then alphabetically; at least two titles."""
+    count: dict[str, int] = {}
+    latest: dict[str, str] = {}
+    for title, published in rows:
+        for term in dict.fromkeys(pick(title)):
+            count[term] = count.get(term, 0) + 1
+            latest[term] = max(latest.get(term, ""), published)
+    return sorted((t for t, n in count.items() if n >= 2), key=lambda t: (-count[t], -_ordinal(latest[t]), t))
+
+
+def _ordinal(published: str) -> int:
+    return int(re.sub(r"\D", "", published[:10]) or 0)
+
+
+def example_questions(articles: list[dict], limit: int = 4) -> list[str]:
+    """Three or four questions the archive can answer, made from its titles (the most recent 500): what happened
+    with its most-named names, how coverage of its most frequent topic changed, when one was in the news.
+    Deterministic: the same archive always suggests the same questions."""
+    rows = sorted(((a.get("title") or "", a.get("published") or "") for a in articles), key=lambda r: r[1],
+                  reverse=True)[:500]
+    names = [n for n in _ranked(rows, _names) if len(n) > 3]  # not "US", "UK": too broad to ask about
+    names = [n for n in names if not any(n != m and n in m.split() for m in names[:8])] or names
+    topics = _ranked(rows, _topics)
+    out = []
+    if names:
+        out.append(f"What happened with {names[0]}?")
+    if topics:
+        out.append(f"How did coverage of the {topics[0]} change over time?")
+    when = (names[1:] or [f"the {t}" for t in topics[1:] or topics] or [None])[0]
+    if when:
+        out.append(f"When was {when} in the news?")
+    out += [f"What happened with {n}?" for n in names[2:2 + max(0, limit - len(out))]]
+    return out[:limit]

@@ -9,7 +9,7 @@ import pytest
 from assistant.answer import NO_ANSWER
 from assistant.ui import render, timeline
 from assistant.ui.markdown import to_markdown
-from assistant.ui.text import safe_url, snippet
+from assistant.ui.text import example_questions, safe_url, snippet
 
 XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)", "\"><svg onload=alert(1)>"]
 HOSTILE = ("<script>window.__pwned='script'</script> <img src=x onerror=\"window.__pwned='img'\"> "
@@ -113,7 +113,62 @@ def test_refusal_reads_as_refusal_with_related_reading_collapsed_to_titles():
     assert NO_ANSWER in chat and 'class="refusal"' in chat and 'class="cite"' not in chat
     panel = render.evidence_html(turn)
     assert NO_ANSWER in panel and "<mark>" not in panel
-    assert re.search(r'<details class="related-item"><summary>\[3\] Nearby story</summary>', panel)
+    assert re.search(r'<details class="related-item"><summary>\[1\] Nearby story</summary>', panel)  # none cited
+
+
+def test_related_reading_is_numbered_after_the_citations_and_never_repeats_a_cited_article():
+    cited = [citation(1, article_id="a1"), citation(2, article_id="a2", title="Second")]
+    related = [citation(1, article_id="a2", title="Second again"), citation(2, article_id="r1", title="Other"),
+               citation(3, article_id="r2", title="Third")]
+    turn = answer(citations=cited, related=related)
+    assert [(n, c["article_id"], ok) for n, c, ok in render.numbered(turn)] == [
+        (1, "a1", True), (2, "a2", True), (3, "r1", False), (4, "r2", False)]
+    panel = render.evidence_html(turn)
+    assert "Second again" not in panel and "Related reading (2, not cited)" in panel
+    assert re.findall(r'id="source-(\d+)"', panel) == ["1", "2", "3", "4"]  # one number, one source
+
+
+def test_a_syndicated_story_says_who_else_carried_it_and_when_it_first_ran():
+    class Stored:
+        source, published = "Varnholm gazette", "2022-05-12"
+        also = [{"source": "River news", "published": "2022-05-11"}, {"source": "Elm post", "published": None},
+                {"source": "Varnholm gazette", "published": "2022-05-13"}]
+    panel = render.evidence_html(answer(), stored={"a1": Stored})
+    assert "also carried by 2 outlets (River news, Elm post), first published 2022-05-11" in panel
+    assert "also carried by" not in render.evidence_html(answer())  # one outlet: nothing to say
+    reader = render.article_html(type("S", (Stored, Article), {}), [(16, 36)], n=1, turn=0)
+    assert "also carried by 2 outlets" in reader and 'class="close-reader" data-turn="0" data-n="0"' in reader
+
+
+def test_every_turn_says_which_filters_shaped_it():
+    out = render.transcript_html([answer(filters_applied=["since 2009-01-01", "sources: Wikinews"])])
+    assert re.search(r'class="filters-applied">.*Searched with:.*<span class="filter-chip">since 2009-01-01</span>'
+                     r'<span class="filter-chip">sources: Wikinews</span>', out, re.S)
+    assert "filters-applied" not in render.transcript_html([answer()])
+
+
+def test_first_page_shows_the_archive_and_questions_made_from_its_titles():
+    titles = ["Saddam Hussein sentenced to death", "Japan enters recession", "Saddam Hussein executed by hanging",
+              "Toyota recalls minivans", "Eurozone now officially in recession", "Toyota fined by regulators",
+              "One of Saddam Hussein's lawyers thrown out", "US stocks plunge", "US claims reactor"]
+    articles = [{"title": t, "published": f"2009-01-{i + 10}"} for i, t in enumerate(titles)]
+    questions = example_questions(articles)
+    assert questions == ["What happened with Saddam Hussein?", "How did coverage of the recession change over time?",
+                         "When was Toyota in the news?"]
+    assert example_questions(list(reversed(articles))) == questions  # deterministic, whatever the order
+    stats = {"articles": 9, "by_source": {"b.org": 2, "a.org": 7}, "first_published": "2009-01-10",
+             "last_published": "2009-01-18", "by_month": {"2009-01": 9}}
+    out = render.transcript_html([], intro=render.intro(stats, questions))
+    assert "<b>9</b> articles from a.org, b.org, published 2009-01-10 to 2009-01-18" in out
+    assert out.count('class="example" data-ask=') == 3 and 'data-ask="When was Toyota in the news?"' in out
+    assert 'data-boxes="chat"' in out and 'role="img" aria-label="Coverage over time: 9 articles' in out
+
+
+def test_charts_label_both_axes():
+    c = render.chart([{"title": "t", "published": f"20{y:02d}-06-01"} for y in range(1, 13) for _ in range(y % 3 + 1)])
+    assert [t["value"] for t in c["yticks"]] == [0, 2, 3] and c["yticks"][-1]["y"] == 0
+    labels = [t["label"] for t in c["xticks"]]
+    assert labels[0] == "2001" and labels[-1] == "2012" and len(labels) == 5
 
 
 def test_article_html_marks_the_cited_passage():

@@ -1,6 +1,7 @@
 () => {
   // One listener for the HTML the server renders (it carries data-* attributes, never code): an [n] or
-  // "open article" opens that source, a thumb rates that answer, and a range of chart bars fills a date filter.
+  // "Read article" opens that source in the reader (its Close, or Escape, closes it), an example question is
+  // asked, a thumb rates that answer, and a range of chart bars fills a date filter.
   // Each fills hidden inputs and presses a hidden button, so the server side is an ordinary named event.
   const box = (id) => document.querySelector(`#${id} textarea, #${id} input`);
   const fill = (id, value) => {
@@ -17,7 +18,14 @@
     const open = e.target.closest('[data-turn][data-n]');
     if (open) {
       e.preventDefault();
+      if (open.closest('#chat')) document.body.dataset.opener = `${open.dataset.turn}:${open.dataset.n}`;
       press('open-go', { 'open-turn': open.dataset.turn, 'open-n': open.dataset.n });
+      return;
+    }
+    const example = e.target.closest('[data-ask]');
+    if (example) {
+      fill('question', example.dataset.ask);
+      setTimeout(() => document.querySelector('#ask')?.click(), 0);
       return;
     }
     const rate = e.target.closest('[data-rate]');
@@ -26,6 +34,9 @@
       rate.classList.add('rated');
       press('rate-go', { 'rate-turn': rate.dataset.turn, 'rate-value': rate.dataset.rate });
     }
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') document.querySelector('#article .close-reader')?.click();
   });
   let start = null;  // the bar a drag began on
   document.addEventListener('mousedown', (e) => {
