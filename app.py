@@ -1,38 +1,12 @@
-"""archive-chat in the browser: `python app.py [--store DIR] [--host H] [--port N] [--auth USER:PASS]`, the same
-command as `archive-chat serve`. Builds the app (`assistant.ui`) on the store and launches it; an empty store
-first gets the sample archive."""
+"""archive-chat in the browser: `python app.py [OPTIONS]` is `archive-chat serve [OPTIONS]` (the command's code is
+in `assistant/serve.py`; `python app.py --help` lists the options)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from assistant import Assistant
-from assistant.ui.blocks import build_app, launch
-from vectorstore import connect
-from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
-from vectorstore.store import Archive
-
-SAMPLES = Path(__file__).resolve().parent / "samples" / "archive"
-
-
-def serve(settings: Settings, auth: tuple[str, str] | None = None) -> None:
-    """Open the store (ingesting the samples into an empty one), build the app and launch it."""
-    connect.serve_embedded()  # this process owns an embedded store; a CLI ingest beside it goes through it
-    archive = Archive(settings)
-    if archive.stats()["articles"] == 0:
-        print(f"{archive.folder}: no articles yet; ingesting the samples in {SAMPLES}", flush=True)
-        print(Ingestor(archive).run([SAMPLES], progress=True), flush=True)
-    if auth is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {settings.host} without --auth: anyone who can reach it can use it", flush=True)
-    assistant = Assistant(archive)
-    assistant.warm()
-    launch(build_app(assistant), settings.host, settings.port, auth)
+from assistant.cli import serve as command
 
 
 def main(argv: list[str] | None = None) -> None:
-    from assistant.cli import serve as command
-
     command.main(argv, prog_name="app.py")
 
 

@@ -26,9 +26,9 @@ def _setting(name: str) -> dict:
             "envvar": f"ARCHIVE_CHAT_{name.upper()}", "show_envvar": True, "show_default": value is not None}
 
 
-_store = click.option("--store", type=click.Path(path_type=Path), envvar="ARCHIVE_CHAT_STORE",
+_store = click.option("--store", type=click.Path(path_type=Path), envvar="ARCHIVE_CHAT_STORE", metavar="DIR",
                       help="Store folder [env ARCHIVE_CHAT_STORE; default: ~/.local/share/archive-chat].")
-_chroma = click.option("--chroma-url", **_setting("chroma_url"))
+_chroma = click.option("--chroma-url", metavar="URL", **_setting("chroma_url"))
 
 
 def settings_from(**overrides) -> Settings:
@@ -63,14 +63,14 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(path_type=Path))
 @_store
 @_chroma
 @click.option("--prune", is_flag=True, help="Remove articles whose files are gone or no longer hold them.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
 def ingest(paths: tuple[Path, ...], store: Path | None, chroma_url: str | None, prune: bool, quiet: bool) -> None:
-    """Load, clean, chunk, embed and store the articles in PATHS (files or folders)."""
+    """Load, clean, chunk, embed and store the articles in each PATH (a file or folder)."""
     from vectorstore.ingest import Ingestor
     from vectorstore.store import Archive
 
@@ -93,10 +93,11 @@ def _existing(store: Path | None, chroma_url: str | None):
 
 
 @main.command()
-@click.argument("article_ids", nargs=-1)
+@click.argument("article_ids", nargs=-1, metavar="[ARTICLE_ID]...")
 @_store
 @_chroma
-@click.option("--url", "urls", multiple=True, help="Delete the article stored under this URL (repeatable).")
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Delete the article stored under this URL (repeatable).")
 @user_errors
 def delete(article_ids: tuple[str, ...], store: Path | None, chroma_url: str | None, urls: tuple[str, ...]) -> None:
     """Delete articles by id (as `stats --json`, the app and `ask --json` show them) or by --url."""
@@ -115,9 +116,9 @@ def delete(article_ids: tuple[str, ...], store: Path | None, chroma_url: str | N
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Copy the embedded store into a Chroma server, vectors and all (nothing is re-embedded).")
 @_store
-@click.option("--to", "target", required=True, help="URL of the Chroma server to copy the store into.")
+@click.option("--to", "target", required=True, metavar="URL", help="URL of the Chroma server to copy the store into.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
 def migrate(store: Path | None, target: str, quiet: bool) -> None:
@@ -178,13 +179,14 @@ def doctor(store: Path | None, chroma_url: str | None, fix: bool, as_json: bool)
 @_store
 @_chroma
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and timings as JSON.")
-@click.option("--k", type=int, **_setting("k"))
-@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Only articles published on or before this date.")
-@click.option("--as-of", "as_of", help="The date the question is asked at: 'this week' counts back from it.")
-@click.option("--source", "sources", multiple=True, help="Only these sources/sites (repeatable).")
+@click.option("--k", type=int, metavar="N", **_setting("k"))
+@click.option("--since", metavar="DATE", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only articles published on or before this date.")
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="The date the question is asked at: 'this week' counts back from it.")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only these sources/sites (repeatable).")
 @click.option("--include-comments", is_flag=True, help="Let reader comments be cited.")
-@click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER",
+@click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER", metavar="PROVIDER:MODEL",
               help="Answer with a chat model, e.g. openai:gpt-4o-mini, ollama:llama3.2.")
 @user_errors
 def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool, k: int,
@@ -218,13 +220,13 @@ def ask(question: str, store: Path | None, chroma_url: str | None, as_json: bool
         click.echo(f"[{c.n}] {label}{a.title or a.url} — {a.source or '?'}, {a.published or 'undated'} {a.url}")
 
 
-@main.command()
-@click.argument("article_ids", nargs=-1, required=True)
+@main.command(short_help="References for ARTICLE_IDs, for a reference manager (BibTeX, RIS or CSL-JSON).")
+@click.argument("article_ids", nargs=-1, required=True, metavar="ARTICLE_ID...")
 @click.option("--format", "fmt", type=click.Choice(["bibtex", "ris", "csl-json"]), default="bibtex", show_default=True,
               help="BibTeX (.bib), RIS (.ris) or CSL-JSON (.json): Zotero, JabRef, EndNote and Mendeley import them.")
 @_store
 @_chroma
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the references to this file instead of printing them.")
 @user_errors
 def cite(article_ids: tuple[str, ...], fmt: str, store: Path | None, chroma_url: str | None,
@@ -262,31 +264,37 @@ def _auth(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
 
 @main.command()
 @_store
-@click.option("--host", **_setting("host"))
-@click.option("--port", type=int, **_setting("port"))
+@_chroma
+@click.option("--host", metavar="HOST", **_setting("host"))
+@click.option("--port", type=int, metavar="N", **_setting("port"))
 @click.option("--auth", callback=_auth, metavar="USER:PASS", **_setting("auth"))
 @user_errors
-def serve(store: Path | None, host: str, port: int, auth: tuple[str, str] | None) -> None:
-    """Start the chat UI in the browser (an empty store first gets the sample archive)."""
-    import app
+def serve(store: Path | None, chroma_url: str | None, host: str, port: int, auth: tuple[str, str] | None) -> None:
+    """Start the chat UI in the browser (an empty store first gets the sample archive); `python app.py` is the
+    same."""
+    from assistant.serve import serve as launch
 
-    app.serve(settings_from(store=store, host=host, port=port), auth)
+    launch(settings_from(store=store, chroma_url=chroma_url, host=host, port=port), auth)
 
 
 @main.command("eval")
-@click.argument("questions", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("questions", required=False, metavar="[QUESTIONS.jsonl]",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_store
+@_chroma
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-out"), show_default=True,
+              metavar="DIR",
               help="Run folder: results.jsonl, metrics.json, ragas.jsonl, report.md/html and plots.")
-@click.option("--k", type=int, **_setting("k"))
-@click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER", help="Answer with a chat model, e.g. openai:gpt-4o-mini.")
+@click.option("--k", type=int, metavar="N", **_setting("k"))
+@click.option("--llm", envvar="ARCHIVE_CHAT_ANSWERER", metavar="PROVIDER:MODEL",
+              help="Answer with a chat model, e.g. openai:gpt-4o-mini.")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming the questions already in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--compare", nargs=2, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Compare two run folders instead of running: RUN_A RUN_B.")
+              metavar="RUN_A RUN_B", help="Compare two run folders instead of running.")
 @user_errors
-def eval_(questions: Path | None, store: Path | None, out: Path, k: int, llm: str | None, fresh: bool, quiet: bool,
-          compare: tuple[Path, Path] | None) -> None:
+def eval_(questions: Path | None, store: Path | None, chroma_url: str | None, out: Path, k: int, llm: str | None,
+          fresh: bool, quiet: bool, compare: tuple[Path, Path] | None) -> None:
     """Score the assistant on QUESTIONS.jsonl ({id, question, answers, sources}), or compare two runs."""
     if compare:
         from assistant.eval.report import compare as compare_runs
@@ -298,10 +306,45 @@ def eval_(questions: Path | None, store: Path | None, out: Path, k: int, llm: st
     from assistant import Assistant
     from assistant.eval.run import run
 
-    assistant = Assistant.from_settings(store=store, answerer=llm)
+    assistant = Assistant.from_settings(store=store, chroma_url=chroma_url, answerer=llm)
     summary = run(assistant, questions, out, k=k, fresh=fresh, progress=not quiet,
                   warn=lambda line: click.echo(line, err=True))
     click.echo(str(summary))
     for key, value in summary.metrics.items():
         click.echo(f"{key}: {value}")
     click.echo(f"report: {out / 'report.html'}")
+
+
+def _usage(param: click.Parameter, ctx: click.Context) -> str:
+    """One parameter as the README's command list shows it: ARG, --flag, --opt VALUE, --many VALUE ...; [...] when
+    optional."""
+    if isinstance(param, click.Argument):
+        return param.make_metavar(ctx)
+    name = max(param.opts, key=len)  # --output, not -o
+    if param.is_flag:
+        return f"[{name}]"
+    choices = getattr(param.type, "choices", None)
+    value = param.metavar or ("|".join(choices) if choices else param.type.name.upper())
+    text = f"{name} {value}" + (" ..." if param.multiple else "")
+    return text if param.required else f"[{text}]"
+
+
+def usage_lines(width: int = 116) -> list[str]:
+    """README's command list, made from the commands themselves (a test keeps the README equal to it): each
+    command's short help as a comment, then its arguments and options, wrapped at `width`."""
+    root = click.Context(main, info_name="archive-chat")
+    lines = []
+    for name, command in main.commands.items():
+        ctx = click.Context(command, info_name=name, parent=root)
+        words = [_usage(p, ctx) for p in command.params if not getattr(p, "hidden", False)]
+        lines.append(f"# {command.get_short_help_str(limit=width - 2)}")
+        line = f"archive-chat {name}"
+        indent = " " * (len(line) + 1)
+        for word in words:
+            if len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = indent + word
+            else:
+                line += " " + word
+        lines.append(line)
+    return lines

@@ -200,14 +200,14 @@ def test_ingest_reports_each_article_to_the_app(tmp_path, embedder):
     assert seen == [1, 2, 3] and summary.added == 3 and summary.failed == 1
 
 
-def test_cli_ingest_bar_counts_files_against_a_total(tmp_path):
+def test_cli_ingest_bar_counts_articles_against_a_total(tmp_path):
     news = tmp_path / "news"
     news.mkdir()
     for i in range(3):
         (news / f"flood-{i}.md").write_text(f"# Flood {i}\n\nThe river flooded the town of Ambry{i} in May.\n")
     result = CliRunner().invoke(cli, ["ingest", str(news), "--store", str(tmp_path / "store")])
     assert result.exit_code == 0, result.output
-    assert re.search(r"ingest: 100%.*\b3/3 \[.*files/s, 3 articles stored\]", result.stderr), result.stderr
+    assert re.search(r"ingest: 100%.*\b3/3 \[.*articles/s, 3 stored\]", result.stderr), result.stderr
 
 
 def test_ingest_streams_progress_with_files_done_of_the_total(tmp_path, embedder):

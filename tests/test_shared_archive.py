@@ -41,13 +41,15 @@ def serving(store: Path, env: dict, log: Path) -> Iterator[Client]:
         proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port)], stdout=out,
                                 stderr=subprocess.STDOUT, env=env)
     try:
+        deadline = time.monotonic() + 300  # a cold start loads the model and Gradio: seconds, not minutes
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
                 break
             except OSError:
                 assert proc.poll() is None, log.read_text()
-                time.sleep(0.5)
+                assert time.monotonic() < deadline, f"not answering on port {port} after 300 s:\n{log.read_text()}"
+                time.sleep(0.5)  # polling interval, bounded by the deadline above
         yield Client(f"http://127.0.0.1:{port}/", verbose=False)
     finally:
         proc.terminate()

@@ -63,7 +63,8 @@ def test_unanswerable_is_refused_without_support(assistant):
 def test_comments_cited_only_when_included(assistant):
     question = "Who wants to totally destroy Israel according to their constitution?"
     default = assistant.ask(question)
-    assert all(c.section == "body" for c in default.citations + default.related)
+    cards = default.citations + default.related
+    assert cards and all(c.section == "body" for c in cards)
     with_comments = assistant.ask(question, filters={"include_comments": True})
     assert any(c.section == "comments" for c in with_comments.citations + with_comments.related)
 
@@ -77,9 +78,11 @@ def test_follow_up_uses_the_conversation(assistant):
 
 def test_filters_restrict_dates_and_sources(assistant):
     only_cnn = assistant.ask(HAMAS, filters={"source": "cnn.com"})
-    assert all(c.article.source == "cnn.com" for c in only_cnn.citations + only_cnn.related)
+    cards = only_cnn.citations + only_cnn.related
+    assert cards and all(c.article.source == "cnn.com" for c in cards)
     old = assistant.ask("What happened?", filters=Filters(until=date(2015, 1, 1)))
-    assert all((c.article.published or "0") <= "2015-01-01" for c in old.citations + old.related)
+    cards = old.citations + old.related
+    assert cards and all((c.article.published or "0") <= "2015-01-01" for c in cards)
 
 
 def test_dates_in_the_question_become_filters():
@@ -109,6 +112,16 @@ def test_cli_options_that_are_settings_take_their_default_and_env_var_from_setti
                 assert (option.default, option.envvar) == (default(option.name), f"ARCHIVE_CHAT_{option.name.upper()}")
                 checked.add((command.name, option.name))
     assert {("ask", "k"), ("eval", "k"), ("serve", "port")} <= checked
+
+
+def test_every_command_that_opens_the_store_takes_chroma_url():
+    """--store and --chroma-url name the archive together; only migrate reads the embedded store whatever the URL."""
+    opening = {name for name, command in main.commands.items() if any(p.name == "store" for p in command.params)}
+    assert {"ingest", "delete", "stats", "doctor", "ask", "cite", "serve", "eval", "migrate"} <= opening
+    for name in opening - {"migrate"}:
+        option = next((p for p in main.commands[name].params if p.name == "chroma_url"), None)
+        assert option is not None and option.opts == ["--chroma-url"], name
+        assert (option.default, option.envvar) == (default("chroma_url"), "ARCHIVE_CHAT_CHROMA_URL"), name
 
 
 def test_ask_json_from_the_cli(news_store):

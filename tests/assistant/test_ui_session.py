@@ -36,7 +36,8 @@ def test_stream_answers_with_citations_and_a_timeline(session):
     dates = [e["published"][:10] for e in answer.timeline]
     assert "2022-05-12" in dates and any(e["cited"] for e in answer.timeline)
     _, narrowed = _ask(session, "What happened to the Varnholm bridge?", since="2022-06-01")
-    assert all(c.article.published >= "2022-06-01" for c in narrowed.citations + narrowed.related)
+    cards = narrowed.citations + narrowed.related
+    assert cards and all(c.article.published >= "2022-06-01" for c in cards)
     with pytest.raises(ValueError, match="empty"):
         _ask(session, "  ")
 

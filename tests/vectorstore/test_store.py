@@ -60,7 +60,8 @@ def test_a_new_version_replaces_the_old_whole(archive):
     new_ids = {cid for cid, _, _ in archive.chunk_rows()}
     assert not new_ids & old_ids  # keyed by content: a new version has new chunk ids, the old ones are gone
     assert archive.article(FERRY.id).text == changed.text and archive.article(FERRY.id).comments == ""
-    assert all("pay rise" in r["text"] for r in archive.passages(sorted(new_ids)).values())
+    passages = archive.passages(sorted(new_ids))
+    assert passages and all("pay rise" in r["text"] for r in passages.values())
 
 
 def test_chunks_of_no_committed_article_are_never_read(archive):
