@@ -157,7 +157,8 @@ def check_sessions(results: list[dict]) -> None:
 def test_writes_never_show_readers_half_an_article(tmp_path, embedder, monkeypatch):
     """Chats read while the Archive tab rewrites an article: each read sees all of one version, never a part or
     a mix (a new version's chunks have new ids, and its record commits them)."""
-    monkeypatch.setattr(connect, "serving", lambda: True)  # as in the app: BM25 catches up in the background
+    # As in the app: the folder served (so BM25's rebuild child reaches it), BM25 catching up in the background.
+    monkeypatch.setitem(connect._SERVE, "on", True)
     reader = fresh_archive(tmp_path, embedder)
     writer = Archive(reader.settings, embedder)
     versions = []
@@ -192,6 +193,7 @@ def test_writes_never_show_readers_half_an_article(tmp_path, embedder, monkeypat
     finally:
         enough.set()
         thread.join()
+        reader.settle()  # no background rebuild outlives the test (it would fail on a removed folder)
     assert {len(v) for n, v in seen if n} == {1}  # never two colours in one read
     # All of a version, or none of it when searched in the instant between a commit and its version bump.
     assert {n for n, _ in seen} <= {0, 4}, seen

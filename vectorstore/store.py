@@ -60,6 +60,7 @@ class Archive:
         self._building = threading.Lock()
         self._loading = threading.Lock()
         self._seen_version = ""
+        self._rebuilder: threading.Thread | None = None  # the last background BM25 rebuild started
 
     # ---- connection -------------------------------------------------------------------------------------------
 
@@ -275,7 +276,8 @@ class Archive:
             self.refresh_lexical(wait=True)
             return self._local_bm25()
         if not self._building.locked():
-            threading.Thread(target=self.refresh_lexical, daemon=True, name="bm25-rebuild").start()
+            self._rebuilder = threading.Thread(target=self.refresh_lexical, daemon=True, name="bm25-rebuild")
+            self._rebuilder.start()
         return index
 
     def _local_bm25(self) -> LexicalIndex:
@@ -304,6 +306,13 @@ class Archive:
     def _hold(self, index: LexicalIndex, key: tuple[int, int] | None) -> None:
         index.position  # noqa: B018 - built here, once, not by the first questions at the same time
         self._lexical = (key, index)
+
+    def settle(self) -> None:
+        """Wait for a BM25 rebuild this process runs in the background to end (before closing, or in a test)."""
+        if self._rebuilder is not None:
+            self._rebuilder.join()
+        with self._building:
+            pass
 
     def refresh_lexical(self, force: bool = False, wait: bool = False) -> bool:
         """Rebuild BM25 from Chroma's chunks if the store changed since it was built; True if rebuilt. One builder
