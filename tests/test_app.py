@@ -42,9 +42,9 @@ HOSTILE = ("<script>window.__pwned='script'</script> <img src=x onerror=\"window
            "<a href=\"javascript:alert('a')\">link</a> <svg onload=\"window.__pwned='svg'\"></svg> "
            "<iframe src=\"data:text/html,<script>parent.__pwned='iframe'</script>\"></iframe> "
            "${window.__pwned='template'} {{constructor.constructor('window.__pwned=1')()}}")
-API_NAMES = {"respond", "new_chat", "any_date", "open_source", "rate", "export_markdown", "export_json", "ingest",
-             "browse", "show_article", "ask_delete", "cancel_delete", "delete", "browse_after_delete", "refresh",
-             "chat_sources", "ask", "stats"}
+API_NAMES = {"respond", "new_chat", "any_date", "open_source", "rate", "export_markdown", "export_json", "cite",
+             "ingest", "browse", "show_article", "ask_delete", "cancel_delete", "delete", "browse_after_delete",
+             "refresh", "chat_sources", "ask", "stats"}
 
 
 class ShortAssistant(Assistant):
@@ -164,6 +164,31 @@ def test_exports_hold_the_session_conversation(served):
     assert json.loads(Path(exported["value"]["path"]).read_text())[0]["question"] == SEED_QUESTION
     markdown = client.predict(api_name="/export_markdown")
     assert "Ahmed Abdel Hadi" in Path(markdown["value"]["path"]).read_text()
+
+
+def test_cite_writes_the_cited_articles_as_references(served):
+    client = _client(served)
+    _respond(client, SEED_QUESTION)
+    bib = Path(client.predict("BibTeX", api_name="/cite")["value"]["path"])
+    assert bib.suffix == ".bib" and bib.read_text().lstrip().startswith("@")
+    ris = Path(client.predict("RIS", api_name="/cite")["value"]["path"]).read_text()
+    assert ris.lstrip().startswith("TY  - ") and "ER  - " in ris
+
+
+@pytest.mark.browser
+def test_browser_export_and_cite_are_one_click_downloads(dated_url):
+    url, _ = dated_url
+    with _browser(url) as (page, dialogs, _):
+        _ask(page, "Who opened the Varnholm bridge?")
+        page.get_by_role("button", name="Rate and export").click()
+        with page.expect_download(timeout=30_000) as got:
+            page.get_by_role("button", name="Export Markdown").click()
+        text = Path(got.value.path()).read_text()
+        assert got.value.suggested_filename.endswith(".md") and "## References" in text
+        page.get_by_label("RIS").check()
+        with page.expect_download(timeout=30_000) as got:
+            page.get_by_role("button", name="Cite sources").click()
+        assert got.value.suggested_filename.endswith(".ris") and "TY  - " in Path(got.value.path()).read_text()
 
 
 def test_upload_is_ingested_and_its_html_escaped(tmp_path, embedder):

@@ -24,6 +24,10 @@ SCROLL_TO_CITED = """watch('value', () => requestAnimationFrame(() => {
   const [turn, n] = (document.body.dataset.opener || '').split(':');
   if (turn) document.querySelector(`#chat [data-turn="${turn}"][data-n="${n}"]`)?.focus({preventScroll: true});
 }));"""
+# The file an export made, downloaded at once: one click, not a button and then a link.
+DOWNLOAD = """(file) => { if (file && file.url) { const a = document.createElement('a');
+  a.href = file.url; a.download = file.orig_name || ''; document.body.appendChild(a); a.click(); a.remove(); } }"""
+CITE_FORMATS = {"BibTeX": "bibtex", "RIS": "ris", "CSL-JSON": "csl-json"}  # what Zotero and others import
 PRIVATE = {"api_visibility": "undocumented"}  # the browser's own events: listed nowhere, still named
 log = logging.getLogger("archive-chat")
 
@@ -54,7 +58,11 @@ class ChatTab:
                     with gr.Row(elem_classes="tool-row"):
                         self.md = gr.Button("Export Markdown", scale=0, min_width=150, elem_id="export-md")
                         self.json = gr.Button("Export JSON", scale=0, min_width=150, elem_id="export-json")
-                    self.file = gr.File(label="Export", interactive=False, visible=False)
+                    with gr.Row(elem_classes="tool-row"):
+                        self.cite_format = gr.Radio(list(CITE_FORMATS), value="BibTeX", label="Reference format",
+                                                    elem_id="cite-format")
+                        self.cite = gr.Button("Cite sources", scale=0, min_width=150, elem_id="cite")
+                    self.file = gr.File(label="Export", interactive=False, visible=False, elem_id="export-file")
             with gr.Column(scale=2, elem_id="side"):
                 self.panel = gr.HTML(render.evidence_html(None), elem_id="sources", js_on_load=None)
                 self.article = gr.HTML("", elem_id="article", js_on_load=SCROLL_TO_CITED)
@@ -157,5 +165,8 @@ class ChatTab:
                            api_name="open_source", **PRIVATE)
         self.rate_go.click(self.rate, [self.rate_turn, self.rate_value, self.note, self.turns], self.note,
                            api_name="rate", **PRIVATE)
-        self.md.click(lambda t: self.export(t, "md"), self.turns, self.file, api_name="export_markdown", **PRIVATE)
-        self.json.click(lambda t: self.export(t, "json"), self.turns, self.file, api_name="export_json", **PRIVATE)
+        for button, kind, name in ((self.md, "md", "export_markdown"), (self.json, "json", "export_json")):
+            button.click(lambda t, kind=kind: self.export(t, kind), self.turns, self.file, api_name=name,
+                         **PRIVATE).success(None, self.file, None, js=DOWNLOAD)
+        self.cite.click(lambda t, f: self.export(t, CITE_FORMATS.get(f, "bibtex")), [self.turns, self.cite_format],
+                        self.file, api_name="cite", **PRIVATE).success(None, self.file, None, js=DOWNLOAD)

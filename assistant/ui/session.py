@@ -18,6 +18,7 @@ from pathlib import Path
 
 from assistant import Answer, Assistant, feedback
 from assistant.cite import Citation
+from assistant.references import FORMATS, references
 from assistant.ui import markdown, progress
 from assistant.ui.text import spans_of
 from vectorstore.article import StoredArticle
@@ -98,18 +99,30 @@ class Session:
         return present
 
     def export(self, turns: Sequence[Answer], kind: str) -> Path:
-        """The conversation as a Markdown ("md") or JSON ("json") file, in a folder of its own."""
+        """The conversation as a Markdown ("md") or JSON ("json") file, or the articles its answers cite as
+        references ("bibtex", "ris", "csl-json": what a reference manager imports), in a folder of its own."""
         if not turns:
             raise ValueError("Nothing to export yet: ask a question first.")
         self.exports.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(dir=self.exports))  # two sessions never share a file
-        path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
-        if kind == "md":
-            body = markdown.to_markdown(turns, self.archive.stats())
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        if kind in FORMATS:
+            path = folder / f"references-{stamp}{FORMATS[kind]}"
+            body = references(self.cited_articles(turns), kind)
+        elif kind == "md":
+            path, body = folder / f"conversation-{stamp}.md", markdown.to_markdown(turns, self.archive.stats())
         else:
+            path = folder / f"conversation-{stamp}.json"
             body = json.dumps([t.to_json() for t in turns], ensure_ascii=False, indent=2)
         path.write_text(body, encoding="utf-8")
         return path
+
+    def cited_articles(self, turns: Sequence[Answer]) -> list[StoredArticle]:
+        """Every article the answers cite, once, in the order first cited."""
+        ids = dict.fromkeys(c.article.id for t in turns if not t.refused for c in t.citations)
+        if not ids:
+            raise ValueError("No answer cites a source yet: nothing to cite.")
+        return [a for i in ids if (a := self.archive.article(i)) is not None]
 
     def rate(self, turns: Sequence[Answer], turn: int, rating: str, note: str = "") -> Path:
         """Append a rating of answer `turn` (0-based, any of the conversation) to the store's feedback.jsonl."""
