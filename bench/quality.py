@@ -28,8 +28,8 @@ DATA = ROOT / ".." / "shared" / "data"
 SETS = {"realtimeqa": "realtimeqa-2022q4", "squad2": "squad2-sample"}  # folders under --data
 OUT = ROOT / "bench" / "out"
 COLUMNS = ("answer_in_context_at_k", "context_chars", "answer_contains", "f1", "short_answer_em", "short_answer_f1",
-           "short_answer_contains", "source_hit_at_k", "mrr_at_k", "refused_unanswerable", "false_refusal",
-           "latency_p50_ms", "latency_p95_ms")
+           "short_answer_contains", "short_answer_precision", "short_answer_coverage", "source_hit_at_k", "mrr_at_k",
+           "refused_unanswerable", "false_refusal", "latency_p50_ms", "latency_p95_ms")
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
 sys.path.insert(0, str(ROOT))
 
@@ -110,7 +110,7 @@ def fmt(value: Any) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("set", "pipeline", "k", *(c.replace("_at_k", "@k") for c in COLUMNS))
-    cells = [(r["set"], r["pipeline"], str(r["k"]), *(fmt(r[c]) for c in COLUMNS)) for r in rows]
+    cells = [(r["set"], r["pipeline"], str(r["k"]), *(fmt(r.get(c)) for c in COLUMNS)) for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *cells, strict=True)]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(line, widths, strict=True)))
              for line in (head, *cells)]

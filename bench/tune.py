@@ -35,16 +35,22 @@ sys.path.insert(0, str(ROOT / "bench"))
 from quality import DATA, OUT, SETS, our_archive  # noqa: E402
 
 from assistant.answer.extractive import ExtractiveAnswerer, Weights  # noqa: E402
-from assistant.answer.short import ShortWeights  # noqa: E402
+from assistant.answer.short import Calibration, ShortWeights, gate_features  # noqa: E402
 from assistant.ask import Assistant  # noqa: E402
 from assistant.eval.metrics import contains, f1, short_scores  # noqa: E402
 from assistant.eval.questions import read_questions  # noqa: E402
+from assistant.terms import coverage, terms, weights  # noqa: E402
 from vectorstore.filters import Filters  # noqa: E402
 
 L2 = 0.01  # the ranker's regularisation: out-of-fold F1 was flat over 0.001-0.1
 TYPED = np.round(np.concatenate([np.arange(0.0, 0.4, 0.025), np.arange(0.4, 1.01, 0.1)]), 3)
 THRESHOLDS = np.round(np.arange(0.30, 1.501, 0.005), 3)
 FALSE_REFUSAL_CAP = 0.11  # on the training folds, a point under the issue's 0.12 for realtimeqa
+GATE = tuple(f.name for f in dataclasses.fields(Calibration) if f.name not in ("intercept", "threshold"))
+PRECISION = 0.85  # the short answers shown must be right this often
+PLATT_L2 = 0.01
+SHOWN = Calibration(threshold=0.0)  # every short answer shown: what the ranker and the refusals are tuned on
+HIDDEN = Calibration(threshold=2.0)  # none shown: the answer opens with its best sentence
 
 
 def retrieved(name: str) -> list[tuple]:
@@ -94,11 +100,20 @@ def fit_ranker(table: list[tuple[np.ndarray, np.ndarray]], idx: np.ndarray) -> S
     return ShortWeights(*(round(float(v), 2) for v in w))
 
 
+def _right(candidate: str, gold: list[str]) -> bool:
+    """The short answer is right: it holds a gold answer, or a gold answer holds it."""
+    return bool(gold) and (contains(candidate, gold) or any(contains(g, [candidate]) for g in gold))
+
+
 def readings(rows: list[tuple], short: ShortWeights) -> dict[str, np.ndarray]:
-    """Per question: evidence, whether a typed phrase was found, and the answer's scores were it not refused."""
-    answerer = ExtractiveAnswerer(0.0, Weights(short=short))
+    """Per question: evidence, whether a typed phrase was found, the answer's scores were it not refused, and what
+    the short answer's gate reads: its features, whether it is right, the answer's contains without it."""
+    answerer = ExtractiveAnswerer(0.0, Weights(short=short, calibration=SHOWN))
+    hidden = ExtractiveAnswerer(0.0, Weights(short=short, calibration=HIDDEN))
     out: dict[str, list] = {k: [] for k in ("evidence", "typed", "found", "contains", "f1", "sa_em", "sa_f1",
-                                            "sa_contains", "ms")}
+                                            "sa_contains", "ms", "gate", "candidate", "right", "contains_hidden",
+                                            "signals")}
+    names = [f.name for f in dataclasses.fields(ShortWeights)]
     for _, q, passages in rows:
         started = time.perf_counter()
         reading = answerer.read(q.question, passages, [])
@@ -113,6 +128,15 @@ def readings(rows: list[tuple], short: ShortWeights) -> dict[str, np.ndarray]:
         scores = short_scores(draft.short_answer if draft else None, gold)
         for key in ("em", "f1", "contains"):
             out[f"sa_{key}"].append(scores[f"short_answer_{key}"])
+        found = reading.found
+        out["candidate"].append(bool(draft and found))
+        features = gate_features(found, [p.text for p in passages], coverage(weights(q.question), terms(
+            reading.first.text)), reading.evidence) if found else {}
+        out["gate"].append([features.get(name, 0.0) for name in GATE])
+        out["signals"].append([found[0].signals[n] for n in names] if found else [0.0] * len(names))
+        out["right"].append(bool(found) and _right(found[0].text, gold))
+        bare = hidden.compose(q.question, passages, reading) if reading.first else None
+        out["contains_hidden"].append(bool(bare and gold and contains(bare.text, gold)))
     return {k: np.array(v, dtype=float) for k, v in out.items()}
 
 
@@ -166,19 +190,118 @@ def folds(sets: np.ndarray, answerable: np.ndarray, k: int, seed: int) -> np.nda
     return fold
 
 
+def fit_platt(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logistic regression (intercept first, L2 on the slopes): Platt scaling of the features to P(right)."""
+    a = np.hstack([np.ones((len(x), 1)), x])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        p = 1 / (1 + np.exp(-(a @ w)))
+        value = -np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)) + PLATT_L2 * w[1:] @ w[1:]
+        grad = a.T @ (p - y) / len(y) + 2 * PLATT_L2 * np.concatenate([[0.0], w[1:]])
+        return value, grad
+
+    return minimize(loss, np.zeros(a.shape[1]), jac=True, method="L-BFGS-B").x
+
+
+def platt(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+
+
+def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, fold: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Each of the questions `idx` scored by a Platt fit on the others' folds (the rest of the array is NaN)."""
+    conf = np.full(len(y), np.nan)
+    for f in np.unique(fold[idx]):
+        train, test = idx[fold[idx] != f], idx[fold[idx] == f]
+        conf[test] = platt(fit_platt(x[train], y[train]), x[test])
+    return conf
+
+
+def threshold_for(conf: np.ndarray, y: np.ndarray) -> float:
+    """The lowest confidence at and above which the short answers are right at least PRECISION of the time (the
+    most coverage that keeps the promise); 1.0, showing none, if no threshold does."""
+    order = np.argsort(-conf)
+    precision = np.cumsum(y[order]) / np.arange(1, len(order) + 1)
+    ok = np.where(precision >= PRECISION)[0]
+    return float(conf[order][ok[-1]]) if len(ok) else 1.0
+
+
+def gate_metrics(r: dict[str, np.ndarray], shown: np.ndarray, given: np.ndarray, sets: np.ndarray,
+                 answerable: np.ndarray) -> dict[str, float | None]:
+    """Per set: precision (right among the short answers shown), coverage (shown among answerable) and
+    answer_contains (answerable; a refusal scores 0), with the gate `shown` and without it (every short answer
+    `given` shown: the old numbers)."""
+    out = {}
+    for name in SETS:
+        mine, ans = sets == name, (sets == name) & answerable
+        for label, show in (("old", given), ("gated", shown)):
+            out[f"{name}_{label}_precision"] = float(r["right"][mine & show].mean()) if (mine & show).any() else None
+            out[f"{name}_{label}_coverage"] = float(show[ans].mean())
+            text_contains = np.where(show, r["contains"], r["contains_hidden"]) * r["answered"]
+            out[f"{name}_{label}_answer_contains"] = float(text_contains[ans].mean())
+    return out
+
+
+def calibrate(r: dict[str, np.ndarray], fold: np.ndarray, sets: np.ndarray, answerable: np.ndarray) -> dict:
+    """The gate, out of fold: Platt scaling and a threshold chosen per fold on the other folds' inner out-of-fold
+    confidences; then the shipped fit and threshold, on all questions' out-of-fold features."""
+    given = r["answered"].astype(bool) & r["candidate"].astype(bool)
+    x, y, pool = r["gate"], r["right"], np.where(given)[0]
+    shown = np.zeros(len(y), dtype=bool)
+    thresholds = []
+    for f in np.unique(fold):
+        train, test = pool[fold[pool] != f], pool[fold[pool] == f]
+        t = threshold_for(*(a[train] for a in (out_of_fold_confidence(x, y, fold, train), y)))
+        shown[test] = platt(fit_platt(x[train], y[train]), x[test]) >= t
+        thresholds.append(round(t, 3))
+    conf = out_of_fold_confidence(x, y, fold, pool)
+    w = fit_platt(x[pool], y[pool])
+    final = Calibration(*(round(float(v), 3) for v in w), threshold=round(threshold_for(conf[pool], y[pool]), 3))
+    return {"out_of_fold": gate_metrics(r, shown, given, sets, answerable), "fold_thresholds": thresholds,
+            "final": dataclasses.asdict(final), "features": list(GATE), "shown_rightness_of_oof_confidence":
+            _reliability(conf[pool], y[pool]), "curve": _curve(conf, r, given, sets, answerable)}
+
+
+def _reliability(conf: np.ndarray, y: np.ndarray, bins: int = 5) -> list[dict]:
+    """Out-of-fold confidence against how often it was right, by quantile bin: is the calibration calibrated."""
+    edges = np.quantile(conf, np.linspace(0, 1, bins + 1))
+    which = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, bins - 1)
+    return [{"mean_confidence": round(float(conf[which == b].mean()), 3), "right": round(float(y[which == b].mean()),
+             3), "n": int((which == b).sum())} for b in range(bins) if (which == b).any()]
+
+
+def _curve(conf: np.ndarray, r: dict[str, np.ndarray], given: np.ndarray, sets: np.ndarray,
+           answerable: np.ndarray) -> list[dict]:
+    """Out-of-fold precision and coverage per set as the threshold moves."""
+    out = []
+    for t in np.round(np.arange(0.0, 1.0, 0.05), 2):
+        m = gate_metrics(r, given & (np.nan_to_num(conf, nan=-1.0) >= t), given, sets, answerable)
+        out.append({"threshold": float(t), **{k.replace("_gated", ""): None if v is None else round(v, 3)
+                                              for k, v in m.items() if "_gated_" in k and "contains" not in k}})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=list(SETS), help="both, unless checking")
+    parser.add_argument("--gate-only", action="store_true", help="refit the short-answer gate on the last run's "
+                        "out-of-fold readings (bench/out/tune/gate-oof.pkl)")
     args = parser.parse_args()
+    saved = OUT / "tune" / "gate-oof.pkl"
+    if args.gate_only:
+        print(json.dumps(calibrate(*pickle.loads(saved.read_bytes())), indent=2))
+        return
     rows = [row for name in args.sets for row in retrieved(name)]
     sets = np.array([name for name, _, _ in rows])
     answerable = np.array([bool(q.answers) for _, q, _ in rows])
     table = candidate_table(rows)
     fold = folds(sets, answerable, args.folds, args.seed)
     oof_refused = np.zeros(len(rows), dtype=bool)
-    oof = {k: np.zeros(len(rows)) for k in ("contains", "f1", "sa_em", "sa_f1", "sa_contains")}
+    oof = {k: np.zeros(len(rows)) for k in ("contains", "f1", "sa_em", "sa_f1", "sa_contains", "right", "candidate",
+                                            "contains_hidden")}
+    oof["gate"] = np.zeros((len(rows), len(GATE)))
+    oof["signals"] = np.zeros((len(rows), len(dataclasses.fields(ShortWeights))))
     chosen = []
     for f in range(args.folds):
         train, test = np.where(fold != f)[0], np.where(fold == f)[0]
@@ -192,13 +315,17 @@ def main() -> None:
             oof[key][test] = r[key][test]
     everything = np.arange(len(rows))
     out_of_fold = metrics(oof, oof_refused, everything, sets, answerable)
+    inputs = ({**oof, "answered": (~oof_refused).astype(float)}, fold, sets, answerable)
+    saved.write_bytes(pickle.dumps(inputs))
+    gate = calibrate(*inputs)
+    print(f"short-answer gate: {json.dumps(gate['out_of_fold'])}", file=sys.stderr, flush=True)
     short = fit_ranker(table, everything)
     r = readings(rows, short)
     _, typed, threshold = best_setting(r, everything, sets, answerable)
     in_sample = metrics(r, refusals(r, typed, threshold), everything, sets, answerable)
     result = {"folds": chosen, "out_of_fold": out_of_fold, "final": {"short": short.__dict__, "typed": typed,
               "min_evidence": threshold}, "in_sample_final": in_sample,
-              "ms_per_question_p50": float(np.median(r["ms"]))}
+              "ms_per_question_p50": float(np.median(r["ms"])), "short_answer_gate": gate}
     (OUT / f"tune-{'-'.join(args.sets)}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

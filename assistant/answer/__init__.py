@@ -19,13 +19,16 @@ _MAX_SHORT_WORDS = 8
 @dataclass
 class Draft:
     """What an answerer returns: the text with [n] markers, the citations they lead to, or a refusal; and the
-    short answer the text opens with (None for a refusal or a question that wants an explanation)."""
+    short answer the text opens with (None for a refusal, a question that wants an explanation, or a phrase the
+    answerer is not confident of: that one is `short_answer_candidate`, with its `confidence`)."""
 
     text: str
     refused: bool
     citations: list[Citation] = field(default_factory=list)
     invalid_markers: int = 0
     short_answer: str | None = None
+    confidence: float | None = None  # the probability that the short answer candidate is right
+    short_answer_candidate: str | None = None  # the phrase found, shown as `short_answer` only when confident
 
 
 def opening_short_answer(text: str, question: str = "") -> str | None:

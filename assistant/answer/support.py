@@ -1,8 +1,9 @@
 """Which sentences stand behind a short answer: no padding.
 
 The first is the one the short answer comes from; a later one is kept only when it adds support — it names the
-short answer, or it covers question words the ones before it do not — and never from an article that shares no
-key word with the question (the BSkyB sentence under a question about NASA's lunar lander).
+short answer, or it covers question words the ones before it do not — never from an article that shares no
+key word with the question (the BSkyB sentence under a question about NASA's lunar lander), and never one that does
+not name what the question is about (the Dujail raze under a question about a library fire's books).
 """
 
 from __future__ import annotations
@@ -31,15 +32,18 @@ def on_topic(text: str, keys: set[str]) -> bool:
     return bool(terms(text) & keys) if keys else True
 
 
-def supporting(first: Sentence, ranked: list[Sentence], short: str | None, weights: dict[str, float]) -> list:
-    """`first`, then the ranked sentences that add support, at most three in all."""
+def supporting(first: Sentence, ranked: list[Sentence], short: str | None, weights: dict[str, float],
+               subject: set[str] | None = None) -> list:
+    """`first`, then the ranked sentences that add support, at most three in all; with `subject` (the nouns and
+    names the question is about, assistant/plan.py), only sentences that name it: a sentence sharing a verb
+    ("destroyed") with the question is not about its books."""
     picked = [first]
     covered = terms(first.text) & weights.keys()
     floor = RELATIVE * max(first.score, ranked[0].score if ranked else 0.0)
     for s in ranked:
         if len(picked) == MAX_SENTENCES or s.score < floor:
             break
-        if any(s.text == p.text for p in picked):
+        if any(s.text == p.text for p in picked) or (subject and not terms(s.text) & subject):
             continue
         new = (terms(s.text) & weights.keys()) - covered
         if new or (short and short.lower() in s.text.lower()):

@@ -20,7 +20,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 METRIC_KEYS = (
     "questions", "answerable", "unanswerable", "errors", "answer_contains", "f1", "short_answer_em",
-    "short_answer_f1", "short_answer_contains", "answer_in_context_at_k", "context_chars", "source_hit_at_k",
+    "short_answer_f1", "short_answer_contains", "short_answer_precision", "short_answer_coverage",
+    "answer_in_context_at_k", "context_chars", "source_hit_at_k",
     "mrr_at_k", "refused_unanswerable", "false_refusal", "citation_valid", "latency_p50_ms", "latency_p95_ms",
 )
 
@@ -64,6 +65,22 @@ def short_scores(short: str | None, answers: list[str]) -> dict[str, float]:
     return {"short_answer_em": float(any(normalize(short) == normalize(g) for g in answers)),
             "short_answer_f1": round(max(token_f1(short, g) for g in answers), 4),
             "short_answer_contains": float(contains(short, answers))}
+
+
+def short_right(short: str | None, answers: list[str]) -> bool:
+    """A short answer is right when it holds a gold answer or a gold answer holds it ("Hadi" for "Ahmed Abdel
+    Hadi"): what its confidence is calibrated to (bench/tune.py); one for an unanswerable question is wrong."""
+    return bool(short and answers) and (contains(short, answers) or any(contains(g, [short]) for g in answers))
+
+
+def short_answer_gate(records: list[dict]) -> dict[str, float | None]:
+    """short_answer_precision: right among the short answers shown (an unanswerable question's counts as wrong);
+    short_answer_coverage: the answerable questions given one. Users read the bold phrase first: precision is
+    what they can trust it to, coverage what it costs."""
+    shown = [bool(r.get("short_answer")) and not r.get("refused") and not r.get("error") for r in records]
+    return {"short_answer_precision": mean([float(short_right(r["short_answer"], r["answers"]))
+                                            for r, s in zip(records, shown, strict=True) if s]),
+            "short_answer_coverage": mean([float(s) for r, s in zip(records, shown, strict=True) if r["answers"]])}
 
 
 def context_hit_rank(excerpts: list[str], answers: list[str]) -> int | None:
@@ -127,6 +144,7 @@ def summarize(records: list[dict], k: int) -> dict[str, Any]:
         "errors": sum(1 for r in records if r.get("error")),
         "k": k,
         **_answer_metrics(answerable),
+        **short_answer_gate(records),
         "answer_in_context_at_k": mean([float(r.get("context_rank") is not None) for r in answerable]),
         # how much text the k passages hand the reader: in-context rates compare fairly only next to it
         "context_chars": mean([float(sum(len(x["excerpt"]) for x in r.get("retrieved", []))) for r in records]),

@@ -11,13 +11,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from assistant.eval.metrics import outcome
+from assistant.eval.metrics import outcome, short_right
 from assistant.eval.results import read_results
 
 OUTCOMES = ("correct", "wrong", "false refusal", "refused correctly", "answered unanswerable", "error")
 _COLOURS = {"correct": "#2ca02c", "wrong": "#d62728", "false refusal": "#ff7f0e", "refused correctly": "#1f77b4",
             "answered unanswerable": "#9467bd", "error": "#7f7f7f"}
-PLOTS = ("hit_rate_by_k.png", "latency.png", "outcomes.png")
+PLOTS = ("hit_rate_by_k.png", "latency.png", "outcomes.png", "short_answer_gate.png")
 
 
 def _fmt(value: Any) -> str:
@@ -42,8 +42,38 @@ def worst(records: list[dict], n: int = 10) -> list[dict]:
     return sorted(missed, key=lambda r: (r.get("f1") or 0.0, r["id"]))[:n]
 
 
-def plot(out: Path, records: list[dict], k: int) -> None:
-    """The three PNGs: hit rate by k, latency histogram, outcomes by question group."""
+def precision_coverage(records: list[dict]) -> list[tuple[float, float, float]]:
+    """(threshold, precision, coverage) of the short answers as the confidence threshold moves over the run's
+    confidences, highest first: what showing fewer, surer short answers buys. Precision: right among those shown
+    (an unanswerable question's is wrong); coverage: the answerable questions shown one."""
+    scored = sorted(((r["confidence"], short_right(r["short_answer_candidate"], r["answers"]), bool(r["answers"]))
+                     for r in records if r.get("short_answer_candidate") and r.get("confidence") is not None
+                     and not r.get("refused") and not r.get("error")), key=lambda x: -x[0])
+    answerable = sum(1 for r in records if r["answers"]) or 1
+    out, right, shown = [], 0, 0
+    for i, (confidence, ok, asked) in enumerate(scored):
+        right, shown = right + ok, shown + asked
+        if i + 1 == len(scored) or scored[i + 1][0] < confidence:  # ties move together
+            out.append((confidence, right / (i + 1), shown / answerable))
+    return out
+
+
+def _gate_plot(ax: Any, records: list[dict], metrics: dict) -> None:
+    """Precision against coverage as the threshold moves, and where the run's own threshold put it."""
+    curve = precision_coverage(records)
+    if curve:
+        ax.plot([c for _, _, c in curve], [p for _, p, _ in curve], marker=".", markersize=3)
+    if metrics.get("short_answer_precision") is not None:
+        ax.plot([metrics["short_answer_coverage"]], [metrics["short_answer_precision"]], "o", color="#d62728",
+                label="shown in this run")
+        ax.legend(fontsize=7, loc="lower left")
+    ax.set(xlabel="coverage (answerable questions given a short answer)", ylabel="precision (right among shown)",
+           xlim=(0, 1.02), ylim=(0, 1.05), title="Short answers: precision vs coverage")
+
+
+def plot(out: Path, records: list[dict], k: int, metrics: dict | None = None) -> None:
+    """The four PNGs: hit rate by k, latency histogram, outcomes by question group, the short answers' precision
+    against coverage."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,6 +108,12 @@ def plot(out: Path, records: list[dict], k: int) -> None:
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(out / PLOTS[2], dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    _gate_plot(ax, records, metrics or {})
+    fig.tight_layout()
+    fig.savefig(out / PLOTS[3], dpi=100)
     plt.close(fig)
 
 
@@ -117,7 +153,7 @@ def page(records: list[dict], metrics: dict) -> str:
 
 
 def write_reports(out: Path, records: list[dict], metrics: dict, k: int) -> None:
-    plot(out, records, k)
+    plot(out, records, k, metrics)
     (out / "report.md").write_text(markdown(records, metrics), encoding="utf-8")
     (out / "report.html").write_text(page(records, metrics), encoding="utf-8")
 

@@ -41,7 +41,8 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
     """Ask one question and score it; an exception becomes the record's `error` so the run goes on."""
     record: dict[str, Any] = {"id": q.id, "question": q.question, "answers": q.answers, "sources": q.sources,
                               "filters": q.filters, "answer": "", "short_answer": None, "refused": False,
-                              "citations": [], "retrieved": [], "error": None}
+                              "short_answer_candidate": None, "confidence": None, "citations": [], "retrieved": [],
+                              "error": None}
     started = time.perf_counter()
     try:
         answer = assistant.ask(q.question, filters=q.filters, k=k)
@@ -52,6 +53,9 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
     retrieved = _retrieved(answer)
     record.update(
         answer=answer.answer, short_answer=getattr(answer, "short_answer", None), refused=answer.refused,
+        # the phrase found and how sure of it the answerer is, shown or not: the report's precision-coverage curve
+        short_answer_candidate=getattr(answer, "short_answer_candidate", None),
+        confidence=getattr(answer, "confidence", None),
         citations=[{"n": c.n, "article_id": c.article.id, "url": c.article.url, "title": c.article.title}
                    for c in answer.citations],
         retrieved=retrieved, markers=len(MARKER.findall(answer.answer)), invalid_markers=answer.invalid_markers,

@@ -36,9 +36,12 @@ def test_answer_cites_the_seed_excerpt(assistant):
         text = assistant.archive.article(c.article.id).text
         assert c.highlights[0] == (c.highlight_start, c.highlight_end)
         assert all(f"{text[a:b]} [{c.n}]" in answer.answer for a, b in c.highlights)
-    # one marker for the short answer the text opens with, then one per supporting sentence
-    assert answer.short_answer == "Ahmed Abdel Hadi" and answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
-    assert sum(len(c.highlights) for c in answer.citations) + 1 == answer.answer.count(" [")
+    # a close call among four names (confidence under the calibrated threshold): the phrase is kept as the
+    # candidate, not shown bold, and the answer opens with the sentence it comes from; one marker per sentence
+    assert answer.short_answer is None and answer.short_answer_candidate == "Ahmed Abdel Hadi"
+    assert answer.confidence is not None and 0 < answer.confidence < 0.5
+    assert answer.answer.startswith("The Hamas delegation") or "Ahmed Abdel Hadi" in answer.answer.split(" [1]")[0]
+    assert sum(len(c.highlights) for c in answer.citations) == answer.answer.count(" [")
 
 
 def test_an_answer_round_trips_through_its_json(assistant):
@@ -72,7 +75,7 @@ def test_comments_cited_only_when_included(assistant):
 def test_follow_up_uses_the_conversation(assistant):
     first = assistant.ask(HAMAS)
     follow = assistant.ask("And who led the Hezbollah side?", history=[(HAMAS, first.answer)])
-    assert follow.short_answer == "Hasan Huballah" and follow.answer != first.answer
+    assert follow.short_answer_candidate == "Hasan Huballah" and follow.answer != first.answer
     assert "Hamas" in follow.retrieval_query
 
 

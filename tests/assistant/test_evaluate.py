@@ -16,10 +16,12 @@ from assistant.eval.metrics import (
     f1,
     normalize,
     percentile,
+    short_right,
     source_rank,
     summarize,
 )
 from assistant.eval.questions import read_questions
+from assistant.eval.report import precision_coverage
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 
@@ -78,9 +80,14 @@ def test_eval_writes_results_metrics_and_reports(run_dir):
     assert records[1]["refused"] and metrics["refused_unanswerable"] == 1.0
     assert metrics["citation_valid"] == 1.0 and metrics["source_hit_at_k"] > 0  # gold sources are not filters
     assert all(r["retrieved"] for r in records)
+    # the phrase found and its confidence are kept whether shown or not: the report's precision-coverage curve
+    assert seed["short_answer_candidate"] == "Ahmed Abdel Hadi" and 0.0 < seed["confidence"] < 1.0
+    assert records[1]["short_answer_candidate"] is None and records[1]["confidence"] is None  # refused
+    assert metrics["short_answer_coverage"] is not None
     shown = sum(len(x["excerpt"]) for r in records for x in r["retrieved"])
     assert metrics["context_chars"] == round(shown / len(records), 4)
-    for name in ("report.md", "report.html", "hit_rate_by_k.png", "latency.png", "outcomes.png"):
+    for name in ("report.md", "report.html", "hit_rate_by_k.png", "latency.png", "outcomes.png",
+                 "short_answer_gate.png"):
         assert (out / name).stat().st_size > 0, name
     assert '<img src="latency.png"' in (out / "report.html").read_text()
     ragas = read_jsonl(out / "ragas.jsonl")
@@ -142,3 +149,37 @@ def test_ranks_and_summary():
     assert m["answer_contains"] == 0.5 and m["answer_in_context_at_k"] == 0.5 and m["mrr_at_k"] == 0.5
     assert m["source_hit_at_k"] == 1.0 and m["refused_unanswerable"] == 1.0 and m["false_refusal"] == 0.5
     assert m["citation_valid"] == pytest.approx(2 / 3, abs=1e-4) and m["latency_p50_ms"] == 20
+
+
+def _record(answers: list[str], candidate: str | None, confidence: float | None, shown: bool,
+            refused: bool = False) -> dict:
+    return {"answers": answers, "refused": refused, "short_answer": candidate if shown else None,
+            "short_answer_candidate": candidate, "confidence": confidence}
+
+
+GATED = [
+    _record(["Ahmed Abdel Hadi"], "Ahmed Abdel Hadi", 0.9, True),  # right, shown
+    _record(["December 30, 2006"], "Thursday", 0.2, False),  # wrong, held back
+    _record(["Hasan Huballah"], "Huballah", 0.6, True),  # contained in the gold answer: right
+    _record([], "Lima", 0.7, True),  # unanswerable: a shown short answer is wrong
+    _record(["Al-Manar"], None, None, False, refused=True),
+]
+
+
+def test_short_answer_precision_and_coverage():
+    """Precision: right among the short answers shown, an unanswerable question's counting as wrong; coverage:
+    the answerable questions shown one."""
+    assert short_right("Huballah", ["Hasan Huballah"]) and short_right("$118 million", ["118 million"])
+    assert not short_right("Thursday", ["December 30, 2006"]) and not short_right("Lima", [])
+    m = summarize(GATED, 5)
+    assert m["short_answer_precision"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["short_answer_coverage"] == 0.5
+    none_shown = summarize([_record(["x"], "y", 0.1, False)], 5)
+    assert none_shown["short_answer_precision"] is None and none_shown["short_answer_coverage"] == 0.0
+
+
+def test_precision_against_coverage_as_the_threshold_moves():
+    """Highest confidence first: each point is what showing every candidate at or above it would give."""
+    assert precision_coverage(GATED) == [(0.9, 1.0, 0.25), (0.7, 0.5, 0.25),
+                                         (0.6, pytest.approx(2 / 3), 0.5), (0.2, 0.5, 0.75)]
+    assert precision_coverage([_record(["x"], None, None, False)]) == []

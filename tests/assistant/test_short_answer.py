@@ -4,6 +4,7 @@ NASA lunar-lander article and an unrelated Sky/BSkyB one, with the real embeddin
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,16 @@ from conftest import SEED
 
 from assistant import Assistant, uploads
 from assistant.answer import opening_short_answer
+from assistant.answer.extractive import ExtractiveAnswerer, Weights
 from assistant.answer.llm import LLMAnswerer, chat_model
-from assistant.answer.ner import tag
+from assistant.answer.ner import pipeline, tag
 from assistant.answer.qtype import answer_type
-from assistant.answer.short import ShortWeights, candidates
+from assistant.answer.short import Calibration, Candidate, ShortWeights, candidates, gate_features
 from assistant.cli import main
 from assistant.eval.metrics import short_scores
+from assistant.passage import Passage
 from assistant.terms import weights
+from vectorstore.article import ArticleMeta
 from vectorstore.ingest import Ingestor
 from vectorstore.settings import Settings
 from vectorstore.store import Archive
@@ -46,21 +50,42 @@ def assistant(small_store) -> Assistant:
     return Assistant(small_store)
 
 
-def test_short_answer_opens_the_answer_with_its_marker(assistant):
-    answer = assistant.ask(HAMAS)
+@pytest.fixture(scope="module")
+def shows_all(small_store) -> Assistant:
+    """An answerer whose gate shows every short answer it finds: what the phrase and its marker look like."""
+    tuned = Weights(calibration=Calibration(threshold=0.0))
+    return Assistant(small_store, ExtractiveAnswerer(small_store.settings.min_evidence, tuned))
+
+
+def test_short_answer_opens_the_answer_with_its_marker(shows_all):
+    answer = shows_all.ask(HAMAS)
     assert answer.short_answer == "Ahmed Abdel Hadi"
     assert answer.answer.startswith("Ahmed Abdel Hadi [1]. ")
     first = answer.citations[0]
-    assert "Ahmed Abdel Hadi" in assistant.archive.article(first.article.id).text[
+    assert "Ahmed Abdel Hadi" in shows_all.archive.article(first.article.id).text[
         first.highlight_start : first.highlight_end]
     assert answer.to_json()["short_answer"] == "Ahmed Abdel Hadi"
 
 
-def test_follow_up_answers_the_new_question(assistant):
-    first = assistant.ask(HAMAS)
-    follow = assistant.ask("And who led the Hezbollah side?", history=[(HAMAS, first.answer)])
-    assert follow.short_answer == "Hasan Huballah"
-    assert follow.answer.startswith("Hasan Huballah [1].") and follow.answer != first.answer
+def test_a_close_call_between_names_is_not_shown_in_bold(assistant):
+    """Four names stand in the seed's sentences (Ahmed Abdel Hadi, Al-Manar, Hasan Huballah, Hasan Nasrallah) and
+    the ranker prefers the right one only narrowly: on the dev sets such a call is right about a quarter of the
+    time, so the answer opens with its sentence, and the phrase stays on the record for the eval."""
+    answer = assistant.ask(HAMAS)
+    assert answer.short_answer is None and answer.short_answer_candidate == "Ahmed Abdel Hadi"
+    assert answer.confidence < Calibration().threshold
+    assert answer.answer.startswith("The Hamas delegation was headed by Ahmed Abdel Hadi")
+    assert not answer.answer.startswith("Ahmed Abdel Hadi [1]")
+
+
+def test_follow_up_answers_the_new_question(assistant, shows_all):
+    for asked in (shows_all, assistant):
+        first = asked.ask(HAMAS)
+        follow = asked.ask("And who led the Hezbollah side?", history=[(HAMAS, first.answer)])
+        assert follow.short_answer_candidate == "Hasan Huballah" and follow.answer != first.answer
+    assert follow.short_answer is None  # the default gate: a close call again
+    shown = shows_all.ask("And who led the Hezbollah side?", history=[(HAMAS, shows_all.ask(HAMAS).answer)])
+    assert shown.short_answer == "Hasan Huballah" and shown.answer.startswith("Hasan Huballah [1].")
 
 
 def test_amount_with_its_unit_and_no_padding_from_an_unrelated_article(assistant):
@@ -73,8 +98,8 @@ def test_amount_with_its_unit_and_no_padding_from_an_unrelated_article(assistant
 
 def test_short_answer_never_repeats_the_question(assistant):
     answer = assistant.ask("Which TV station did Mahmoud Zahar talk to?")
-    assert answer.short_answer == "Al-Manar"
-    assert "Zahar" not in answer.short_answer
+    assert answer.short_answer_candidate == "Al-Manar"
+    assert "Zahar" not in answer.short_answer_candidate
 
 
 def test_explanations_and_refusals_have_no_short_answer(assistant):
@@ -103,8 +128,8 @@ def test_answer_type_from_the_question(question, kind, first_label):
 
 def test_a_known_noun_later_in_a_what_question_types_it_only_after_a_copula():
     assert answer_type("What was Hero of Alexandria's nationality?").noun == "nationality"
-    # "what caused …" asks for the cause, not a date because the question mentions a century
-    assert answer_type("What caused tourism to decline in the latter half of the 19th century?").kind == "thing"
+    # "what caused …" asks for a cause, a clause: explained, as why is, not a date because it mentions a century
+    assert answer_type("What caused tourism to decline in the latter half of the 19th century?").explanation
 
 
 @pytest.mark.parametrize(("question", "sentence", "short"), [
@@ -153,7 +178,9 @@ def test_ask_json_and_eval_carry_the_short_answer(small_store, tmp_path):
     store = str(small_store.folder)
     result = CliRunner().invoke(main, ["ask", HAMAS, "--store", store, "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["short_answer"] == "Ahmed Abdel Hadi"
+    said = json.loads(result.output)
+    assert said["short_answer"] is None and said["short_answer_candidate"] == "Ahmed Abdel Hadi"  # a close call
+    assert 0.0 < said["confidence"] < 1.0
     questions = tmp_path / "q.jsonl"
     questions.write_text("\n".join([
         json.dumps({"id": "hamas", "question": HAMAS, "answers": ["Ahmed Abdel Hadi"]}),
@@ -166,10 +193,11 @@ def test_ask_json_and_eval_carry_the_short_answer(small_store, tmp_path):
     assert run.exit_code == 0, run.output
     assert f"{questions}:3: 'question': Input should be a valid string" in run.stderr
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert [r["short_answer"] for r in records] == ["Ahmed Abdel Hadi", "$118 million", None]
+    assert [r["short_answer"] for r in records] == [None, "$118 million", None]
+    assert [r["short_answer_candidate"] for r in records] == ["Ahmed Abdel Hadi", "$118 million", None]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["short_answer_em"] == 1.0 and metrics["short_answer_contains"] == 1.0
-    assert metrics["short_answer_f1"] == 1.0
+    assert metrics["short_answer_em"] == 0.5 and metrics["short_answer_contains"] == 0.5
+    assert metrics["short_answer_precision"] == 1.0 and metrics["short_answer_coverage"] == 0.5
     assert "short_answer_f1" in (out / "report.md").read_text()
     compared = CliRunner().invoke(main, ["eval", "--compare", str(out), str(out)])
     assert "short_answer_f1" in compared.stdout and "short_answer_contains flipped on 0" in compared.stdout
@@ -204,3 +232,91 @@ def test_the_short_answer_an_llm_opens_with(text, short):
     assert opening_short_answer(text, HAMAS) == short
 
 
+
+
+def _phrases(question: str, sentence: str) -> list[str]:
+    return [c.text for c in candidates(tag([sentence]), [1.0], ["News"], answer_type(question), weights(question),
+                                       set(), ShortWeights())]
+
+
+@pytest.mark.parametrize(("question", "sentence", "fragment"), [
+    # a weekday or a relative date names a day only against its article's date, and is often another event
+    ("When was Saddam Hussein executed?", "Saddam's co-defendants are to be executed Thursday.", "Thursday"),
+    ("When was Saddam Hussein executed?", "Saddam Hussein was hanged last week, officials said.", "last week"),
+    ("When was Saddam Hussein executed?", "Saddam Hussein was hanged, officials said yesterday.", "yesterday"),
+    # a duration says how long, not when
+    ("When was Saddam Hussein executed?", "Saddam Hussein is to be executed within 30 days of his appeal.",
+     "30 days"),
+    # a title of address, or what is left of the question's own name once its words are trimmed off
+    ("What did Hussein say?", "Mr. Hussein said little.", "Mr."),
+    ("Who did Jones meet?", "Dr Jones met officials.", "Dr"),
+    ("What did Biden sign?", "President Biden signed the law on Tuesday.", "President"),
+    ("Who did Saddam Hussein meet?", "Mr. Saddam Hussein met President Bush.", "Mr."),
+    # a modifier without its noun, a word of the question
+    ("What did the fire chief say about the fire?", "The cause of the fire was not made public.", "public"),
+    ("Who leads Hamas?", "Hamas said its delegation would meet Hezbollah.", "Hamas"),
+])
+def test_no_fragment_that_answers_nothing(question, sentence, fragment):
+    """Each of these once opened an answer in bold (the first three, and "public", on the shipped sample archive)."""
+    assert fragment not in _phrases(question, sentence)
+
+
+@pytest.mark.parametrize(("question", "sentence", "short"), [
+    ("When was Saddam Hussein executed?", "Saddam Hussein was executed on December 30, 2006, in Baghdad.",
+     "December 30, 2006"),
+    ("In what month did the strike begin?", "The strike began in March, the union said.", "March"),
+    ("On what day of the week did the strike begin?", "The strike began on Thursday, the union said.", "Thursday"),
+    ("What did Biden sign?", "President Biden signed the Inflation Reduction Act on Tuesday.",
+     "Inflation Reduction Act"),
+    ("Who met Mr. Hussein?", "Mr. Hussein met President George Bush.", "George Bush"),
+])
+def test_a_real_answer_stays(question, sentence, short):
+    """A calendar date for "when", a weekday for "what day", a name beside a title."""
+    assert _phrases(question, sentence)[0] == short
+
+
+def test_a_pronoun_or_a_lone_common_noun_is_no_name():
+    """Even when the NER model tags them as entities (built by hand here, as the small model sometimes does)."""
+    from spacy.tokens import Doc
+
+    doc = Doc(pipeline().vocab, words=["She", "starred", "in", "the", "series", "."],
+              pos=["PRON", "VERB", "ADP", "DET", "NOUN", "PUNCT"],
+              ents=["B-PERSON", "O", "O", "O", "B-WORK_OF_ART", "O"])
+    for question in ("Which show did Smith star in?", "Who starred in the show?"):
+        assert candidates([doc], [1.0], ["News"], answer_type(question), weights(question), set(),
+                          ShortWeights()) == []
+
+
+def test_confidence_grows_with_the_rankers_belief_and_the_passages_that_name_it():
+    """Mentions of one answer ("Hadi", "Ahmed Abdel Hadi") pool the ranker's belief; a rival name takes it away."""
+    def found(*scored: tuple[str, float]) -> list[Candidate]:
+        return [Candidate(text, 0, 0, len(text), score=score) for text, score in scored]
+
+    passages = ["Ahmed Abdel Hadi led the delegation.", "Hadi met Huballah.", "Nothing here."]
+    one = gate_features(found(("Ahmed Abdel Hadi", 9.0), ("Hadi", 8.9)), passages, 0.8, 0.7)
+    torn = gate_features(found(("Ahmed Abdel Hadi", 9.0), ("Hasan Huballah", 8.9)), passages, 0.8, 0.7)
+    assert one["agreement"] == 1.0 and one["margin"] == 5.0 and one["passages"] == pytest.approx(1 / 3)
+    assert torn["agreement"] == pytest.approx(1 / (1 + math.exp(-0.1))) and torn["margin"] == pytest.approx(0.1)
+    cal = Calibration()
+    assert 0.0 < cal.confidence(torn) < cal.confidence(one) < 1.0
+
+
+def _passages(*texts: str) -> list[Passage]:
+    return [Passage(f"c{i}", ArticleMeta(f"a{i}", f"Story {i}", f"u{i}", "news.test", None), "body", 0, 0,
+                    len(text), text, dense=0.6) for i, text in enumerate(texts)]
+
+
+def test_an_unsure_short_answer_is_kept_out_of_the_answer():
+    """Below the threshold: no bold phrase, the answer opens with its best sentence, the phrase and its confidence
+    stay on the draft; at or above it, the answer opens with the phrase."""
+    passages = _passages("The Hamas delegation was headed by Ahmed Abdel Hadi, who met Hezbollah in Beirut.",
+                         "Hezbollah's team was led by Hasan Huballah.")
+    sure = ExtractiveAnswerer(0.0, Weights(calibration=Calibration(threshold=0.0))).answer(HAMAS, passages, [])
+    unsure = ExtractiveAnswerer(0.0, Weights(calibration=Calibration(threshold=1.0))).answer(HAMAS, passages, [])
+    assert sure.short_answer == sure.short_answer_candidate == "Ahmed Abdel Hadi"
+    assert sure.text.startswith("Ahmed Abdel Hadi [1]. The Hamas delegation")
+    assert unsure.short_answer is None and unsure.short_answer_candidate == "Ahmed Abdel Hadi"
+    assert unsure.text.startswith("The Hamas delegation was headed by Ahmed Abdel Hadi") and not unsure.refused
+    assert sure.confidence == unsure.confidence and 0.0 < unsure.confidence < 1.0
+    why = ExtractiveAnswerer(0.0).answer("Why did Hamas meet Hezbollah in Beirut?", passages, [])
+    assert why.short_answer is None and why.short_answer_candidate is None and why.confidence is None

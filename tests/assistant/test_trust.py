@@ -3,6 +3,7 @@ the answer it asks for, dated developments in date order, no bold phrase that an
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -108,3 +109,53 @@ def test_a_range_in_the_question_filters_and_is_reported(sample_assistant, span)
     assert answer.filters_applied == [f"'{span}': 2005-01-01 to 2007-12-31"]
     days = [day for day, _ in entry_lines(answer)]
     assert len(days) >= 2 and all("2005-01-01" <= day <= "2007-12-31" for day in days)
+
+
+LIBRARY_FIRE = {
+    "title": "Fire destroys historic library in Glasgow", "date": "2024-06-15", "source": "Example News",
+    "url": "https://example.org/library-fire",
+    "text": "A fire at the Mackintosh Library in Glasgow destroyed about 20,000 books on Saturday night, fire "
+            "officials "
+            "said.\n\nThe blaze started in the reading room at around 10 pm and spread to the archive stores. "
+            "Firefighters said the fire was caused by an electrical fault in the ventilation system. No one was "
+            "injured.\n\nThe library held rare books and manuscripts from the nineteenth century. The city council "
+            "said it would rebuild the reading room."}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, embedder):
+    """An ingested library-fire article beside the sample archive's Saddam Hussein trial articles (Dujail)."""
+    from conftest import SAMPLES, fresh_archive
+
+    from assistant import Assistant
+    from vectorstore.ingest import Ingestor
+
+    rows = [json.loads(line) for line in (SAMPLES / "news.jsonl").open()]
+    trial = [r for r in rows if "Saddam" in r["title"] or "Dujail" in r["text"]]
+    folder = tmp_path_factory.mktemp("library")
+    (folder / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*trial, LIBRARY_FIRE]))
+    archive = fresh_archive(folder, embedder)
+    assert Ingestor(archive).run([folder / "news.jsonl"], progress=False).added == len(trial) + 1
+    return Assistant(archive)
+
+
+def test_no_sentence_is_cited_that_is_not_about_the_question_subject(library):
+    answer = library.ask("How many books were destroyed?")
+    assert answer.citations and {c.article.title for c in answer.citations} == {LIBRARY_FIRE["title"]}
+    assert "20,000" in answer.answer and "Dujail" not in answer.answer and "raze" not in answer.answer
+
+
+def test_what_caused_the_fire_is_explained_without_a_bold_phrase(library):
+    answer = library.ask("What caused the fire?")
+    assert answer.kind == "explanation" and answer.short_answer is None
+    assert "electrical fault" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["When was Saddam Hussein executed?", "What happened with Toyota's recalls?",
+                                      "What did North Korea do about its nuclear program between 2005 and 2007?",
+                                      "What caused the fire?"])
+def test_no_bold_phrase_that_answers_nothing_on_the_sample_archive(sample_assistant, question):
+    answer = sample_assistant.ask(question)
+    bold = answer.short_answer or ""
+    assert bold.lower().rstrip(".") not in {"thursday", "us", "test", "public", "mr", "30 days"}
+    assert answer.short_answer_candidate not in {"Thursday", "US", "test", "public", "Mr.", "30 days"}
