@@ -83,6 +83,26 @@ def short_answer_gate(records: list[dict]) -> dict[str, float | None]:
             "short_answer_coverage": mean([float(s) for r, s in zip(records, shown, strict=True) if r["answers"]])}
 
 
+def chronology_checks(entries: list[dict], as_of: str | None) -> dict[str, Any]:
+    """What a chronology answer is judged by: its entries, their distinct dates, whether they run in date order,
+    and how many are dated after the question's as-of date (none should be)."""
+    days = [e["date"] for e in entries]
+    return {"entry_count": len(days), "distinct_dates": len(set(days)), "in_date_order": days == sorted(days),
+            "after_as_of": sum(day > as_of[:10] for day in days) if as_of else 0}
+
+
+def chronology_metrics(records: list[dict]) -> dict[str, float | None]:
+    """Over the lines that expect a chronology: how often one came back (the kind read right), with three or more
+    entries on distinct dates, in date order, none after the as-of date."""
+    lines = [r for r in records if r.get("expected_kind") == "chronology" and not r.get("error")]
+    return {"chronology_questions": len(lines),
+            "chronology_kind_right": mean([float(r.get("kind") == "chronology") for r in lines]),
+            "chronology_entries": mean([float(r.get("entry_count", 0)) for r in lines]),
+            "chronology_three_dates": mean([float(r.get("distinct_dates", 0) >= 3) for r in lines]),
+            "chronology_in_order": mean([float(bool(r.get("in_date_order"))) for r in lines]),
+            "chronology_none_after_as_of": mean([float(not r.get("after_as_of")) for r in lines])}
+
+
 def context_hit_rank(excerpts: list[str], answers: list[str]) -> int | None:
     """1-based rank of the first retrieved excerpt holding a gold answer (None if none does)."""
     return next((i + 1 for i, text in enumerate(excerpts) if contains(text, answers)), None)
@@ -131,8 +151,9 @@ def _answer_metrics(answerable: list[dict]) -> dict[str, float | None]:
 
 def summarize(records: list[dict], k: int) -> dict[str, Any]:
     """metrics.json from the per-question records; answerable metrics average over answerable questions only."""
-    answerable = [r for r in records if r["answers"]]
-    unanswerable = [r for r in records if not r["answers"]]
+    phrased = [r for r in records if r.get("expected_kind") != "chronology"]  # chronologies: judged apart
+    answerable = [r for r in phrased if r["answers"]]
+    unanswerable = [r for r in phrased if not r["answers"]]
     with_sources = [r for r in answerable if r.get("sources")]
     markers = sum(r.get("markers", 0) for r in records)
     invalid = sum(r.get("invalid_markers", 0) for r in records)
@@ -155,4 +176,6 @@ def summarize(records: list[dict], k: int) -> dict[str, Any]:
         "citation_valid": round(1 - invalid / (markers + invalid), 4) if markers + invalid else None,
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
+        "kind_right": mean([float(r.get("kind") == r["expected_kind"]) for r in records if r.get("expected_kind")]),
+        **chronology_metrics(records),
     }

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -24,6 +24,7 @@ class Question:
     answers: list[str]
     sources: list[str] = field(default_factory=list)
     filters: dict[str, Any] = field(default_factory=dict)
+    kind: str | None = None  # the kind of answer the line expects (assistant/plan.py), when it says
 
 
 class QuestionLine(BaseModel):
@@ -43,6 +44,7 @@ class QuestionLine(BaseModel):
     source: str | list[str] | None = None
     date: str | None = None
     as_of: str | None = None
+    kind: Literal["fact", "event", "chronology", "explanation"] | None = None
 
     @field_validator("question")
     @classmethod
@@ -55,6 +57,8 @@ class QuestionLine(BaseModel):
         """The usable question; ValueError when the line gives no reference answers."""
         if self.answers is not None:
             answers = self.answers
+        elif self.kind == "chronology":  # judged by its entries (count, dates, order), not by a phrase
+            answers = []
         elif self.answer is not None:
             if self.rating != "up":
                 raise ValueError("feedback not rated 'up' gives no reference answer")
@@ -64,7 +68,7 @@ class QuestionLine(BaseModel):
         sources = [self.sources] if isinstance(self.sources, str) else self.sources or []
         qid = self.id if self.id is not None else hashlib.sha1(self.question.encode()).hexdigest()[:12]
         filters = {key: getattr(self, key) for key in FILTER_KEYS if getattr(self, key)}
-        return Question(str(qid), self.question, answers, sources, filters)
+        return Question(str(qid), self.question, answers, sources, filters, self.kind)
 
 
 def _reason(exc: ValidationError) -> str:

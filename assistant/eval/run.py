@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from assistant.cite import MARKER
-from assistant.eval.metrics import contains, context_hit_rank, f1, short_scores, source_rank, summarize
+from assistant.eval.metrics import (
+    chronology_checks,
+    contains,
+    context_hit_rank,
+    f1,
+    short_scores,
+    source_rank,
+    summarize,
+)
 from assistant.eval.questions import Question, read_questions
 from assistant.eval.report import write_reports
 from assistant.eval.results import read_results
@@ -42,7 +50,7 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
     record: dict[str, Any] = {"id": q.id, "question": q.question, "answers": q.answers, "sources": q.sources,
                               "filters": q.filters, "answer": "", "short_answer": None, "refused": False,
                               "short_answer_candidate": None, "confidence": None, "citations": [], "retrieved": [],
-                              "error": None}
+                              "kind": None, "expected_kind": q.kind, "entries": [], "error": None}
     started = time.perf_counter()
     try:
         answer = assistant.ask(q.question, filters=q.filters, k=k)
@@ -61,7 +69,10 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
         retrieved=retrieved, markers=len(MARKER.findall(answer.answer)), invalid_markers=answer.invalid_markers,
         latency_ms=answer.timings_ms.get("total", round((time.perf_counter() - started) * 1000, 1)),
     )
-    if q.answers:
+    record.update(kind=getattr(answer, "kind", None), entries=getattr(answer, "entries", []))
+    if q.kind == "chronology":
+        record.update(chronology_checks(record["entries"], q.filters.get("as_of") or q.filters.get("date")))
+    elif q.answers:
         record.update(_scores(answer, q, retrieved))
     return record
 

@@ -159,3 +159,22 @@ def test_no_bold_phrase_that_answers_nothing_on_the_sample_archive(sample_assist
     bold = answer.short_answer or ""
     assert bold.lower().rstrip(".") not in {"thursday", "us", "test", "public", "mr", "30 days"}
     assert answer.short_answer_candidate not in {"Thursday", "US", "test", "public", "Mr.", "30 days"}
+
+
+def test_eval_judges_chronology_lines_by_their_entries(sample_assistant, tmp_path):
+    from assistant.eval.run import run
+
+    lines = [{"id": "c1", "question": "How did coverage of the recession change over time?", "kind": "chronology",
+              "as_of": "2010-12-31"},
+             {"id": "f1", "question": "When was Saddam Hussein executed?", "answers": ["December 30, 2006"],
+              "kind": "fact"}]
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    run(sample_assistant, questions, tmp_path / "out", progress=False)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    records = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "results.jsonl").read_text().splitlines())}
+    assert records["c1"]["kind"] == "chronology" and records["c1"]["entry_count"] >= 3
+    assert records["c1"]["in_date_order"] and records["c1"]["after_as_of"] == 0
+    assert metrics["chronology_questions"] == 1 and metrics["chronology_three_dates"] == 1.0
+    assert metrics["chronology_in_order"] == 1.0 and metrics["chronology_none_after_as_of"] == 1.0
+    assert metrics["kind_right"] == 1.0 and metrics["answerable"] == 1  # the chronology is no unanswerable line
