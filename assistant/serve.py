@@ -21,9 +21,11 @@ def serve(settings: Settings, auth: tuple[str, str] | None = None) -> None:
     archive = Archive(settings)
     if archive.stats()["articles"] == 0:
         print(f"{archive.folder}: no articles yet; ingesting the samples in {SAMPLES}", flush=True)
+        archive.embedder.embed_query("warm-up")  # a first build of the model says so before the bar, not inside it
         print(Ingestor(archive).run([SAMPLES], progress=True), flush=True)
     if auth is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {settings.host} without --auth: anyone who can reach it can use it", flush=True)
     assistant = Assistant(archive)
     assistant.warm()
-    launch(build_app(assistant), settings.host, settings.port, auth)
+    print(f"archive-chat: open http://{settings.host}:{settings.port}/ in a browser (Ctrl+C stops it)", flush=True)
+    launch(build_app(assistant), settings.host, settings.port, auth, quiet=True)  # no share-link hint

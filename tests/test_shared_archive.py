@@ -136,7 +136,8 @@ def test_an_ingest_takes_the_store_over_when_the_app_serving_it_is_killed(tmp_pa
         ingest = subprocess.Popen([CLI, "ingest", str(tmp_path / "many.jsonl"), "--store", str(store)],
                                   stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         progress = _ProgressReader(ingest.stderr)
-        assert progress.reaches(r"\b(\d+) stored", 100, deadline=time.monotonic() + 600), progress.text
+        # the first batch written through the app, the rest still to come: then the app dies
+        assert progress.reaches(r"\b(\d+) stored", 1, deadline=time.monotonic() + 600), progress.text
     finally:
         app.kill()  # SIGKILL: no atexit, no goodbye; the kernel stops its Chroma server with it
         app.wait(timeout=60)

@@ -73,11 +73,13 @@ class Ingestor:
                    disable=progress is not True, dynamic_ncols=True)
         try:
             self._run(files, summary, seen, bar, progress, max_bytes)
+            bar.set_postfix_str(f"{self.committed} stored")
+            bar.close()  # done reading: one finished bar, not a second one after the index is built
             if prune:
                 summary.pruned = self._prune(seen)
             self._flush()
             if not self.archive.url:  # embedded: BM25 is current when ingest returns; replicas rebuild their own
-                self.archive.refresh_lexical(wait=True)
+                self._written(self.archive.refresh_lexical, False, True)
         except Exception as exc:
             if (reason := explain(exc)) is None:
                 raise
@@ -105,7 +107,7 @@ class Ingestor:
                     if left == 0 and bar.total:  # more than counted (a WARC, a JSON array): the total grows
                         bar.total += 1
                     left = max(0, left - 1)
-                    bar.set_postfix_str(f"{summary.added + summary.updated} stored", refresh=False)
+                    bar.set_postfix_str(f"{self.committed} stored", refresh=False)  # embedded and written
                     bar.update()  # shown at most every tenth of a second
                 bar.update(left)  # fewer than counted: the file is done
         finally:
@@ -160,8 +162,9 @@ class Ingestor:
         self.pending = []
 
     def _written(self, write: Callable[..., T], *args: Any) -> T:
-        """A write that survives the death of the app serving the embedded store: the folder is then free, so this
-        ingest takes it over and writes again (every write is an upsert: writing twice stores once)."""
+        """A write (or the closing BM25 rebuild) that survives the death of the app serving the embedded store: the
+        folder is then free, so this ingest takes it over and does it again (every write is an upsert: writing twice
+        stores once)."""
         try:
             return write(*args)
         except Exception as exc:
