@@ -25,6 +25,7 @@ from bibtexparser.model import Entry, Field
 from pylatexenc.latexencode import unicode_to_latex
 
 from vectorstore.article import StoredArticle
+from vectorstore.dates import day_of
 
 FORMATS = {"bibtex": ".bib", "ris": ".ris", "csl-json": ".json"}  # format → the file extension importers expect
 ARCHIVE = "archive-chat"  # named as the archive the copy was read in (RIS DB, CSL archive)
@@ -75,10 +76,7 @@ def split_name(name: str, source: str = "") -> dict[str, str]:
 
 def published(article: StoredArticle) -> date | None:
     """The article's dateline as a date; None when undated (or not a date: the store keeps YYYY-MM-DD)."""
-    try:
-        return date.fromisoformat((article.published or "")[:10])
-    except ValueError:
-        return None
+    return day_of(article.published)
 
 
 def archived(article: StoredArticle) -> date | None:

@@ -16,6 +16,7 @@ from pydantic import ConfigDict
 from assistant.passage import Passage
 from assistant.terms import coverage, terms, weights
 from assistant.window import merged, widen
+from vectorstore.dates import day_of
 from vectorstore.filters import Filters
 from vectorstore.settings import default
 from vectorstore.store import Archive
@@ -31,7 +32,10 @@ def _recency(published: str | None, as_of: date | None) -> float:
     """Prefer what was news around the as-of date; a follow-up story a few days later often tells it best."""
     if not as_of or not published:
         return 1.0
-    distance = abs((as_of - date.fromisoformat(published[:10])).days)
+    day = day_of(published)
+    if day is None:
+        return 1.0
+    distance = abs((as_of - day).days)
     return 1.0 + 1.0 / (1.0 + distance / _RECENCY_DAYS)
 
 

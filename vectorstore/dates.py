@@ -29,3 +29,12 @@ def to_iso(value: str | date | None) -> str | None:
     else:
         return None
     return day.strftime("%Y-%m-%d") if _EARLIEST <= day.year <= _LATEST else None
+
+
+def day_of(value: str | None) -> date | None:
+    """The date of an ISO date or timestamp as the store keeps them ("2022-10-21", "2022-10-21T08:00:00Z");
+    None when there is none."""
+    try:
+        return date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None

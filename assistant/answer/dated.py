@@ -20,6 +20,7 @@ from assistant.cite import Citation, defused
 from assistant.passage import Passage
 from assistant.plan import QuestionPlan
 from assistant.terms import coverage, terms
+from vectorstore.dates import day_of
 from vectorstore.sentences import sentences
 
 MAX_ENTRIES = 6  # a chronology's periods: enough to show a development, few enough to read at a glance
@@ -103,7 +104,7 @@ def _folded(found: list[_Sentence]) -> list[_Sentence]:
     for s in found:
         if per_article.get(s.passage.article.id, 0) >= _PER_ARTICLE:
             continue
-        day = date.fromisoformat(s.day)
+        day = day_of(s.day)
         near = (k for d in range(-_COPY_DAYS, _COPY_DAYS + 1) for k in by_day.get(day + timedelta(days=d), ()))
         twin = next((k for k in near if _similar(k.words, s.words) >= _SAME), None)
         if twin is None:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from vectorstore.dates import day_of
+
 MAX_WEEKS = 16  # up to four months of coverage reads best by week
 MAX_MONTHS = 72  # beyond six years a month is a sliver: count years
 
@@ -22,14 +24,6 @@ class Bucket:
     total: int = 0
     cited: int = 0
     titles: list[str] = field(default_factory=list)
-
-
-def day(value: str | None) -> date | None:
-    """The date of an ISO date or timestamp ("2022-10-21", "2022-10-21T08:00:00Z"); None when there is none."""
-    try:
-        return date.fromisoformat((value or "")[:10])
-    except ValueError:
-        return None
 
 
 def _month_start(d: date, months: int = 0) -> date:
@@ -61,7 +55,7 @@ def buckets(dated: Iterable[tuple[str | None, bool]], unit: str | None = None) -
     """(published, cited?) pairs into consecutive buckets; returns them, how many had no date, and the unit."""
     days, undated = [], 0
     for published, cited in dated:
-        d = day(published)
+        d = day_of(published)
         if d is None:
             undated += 1
         else:
