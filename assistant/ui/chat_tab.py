@@ -70,6 +70,7 @@ class ChatTab:
             visible="hidden", elem_id="open-go")
         self.rate_turn, self.rate_value, self.rate_go = _hidden("rate-turn"), _hidden("rate-value"), gr.Button(
             visible="hidden", elem_id="rate-go")
+        self.cite_turn, self.cite_go = _hidden("cite-turn"), gr.Button(visible="hidden", elem_id="cite-go")
 
     def _filters(self, session: Session) -> None:
         with gr.Row(equal_height=True, elem_classes="tool-row", elem_id="date-row"):
@@ -153,6 +154,14 @@ class ChatTab:
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
 
+    def cite_answer(self, turn: str, turns: list[Answer], fmt: str):
+        """The references to one answer's sources, in the format chosen under "Rate and export"."""
+        try:
+            answer = turns[int(turn)]
+        except (ValueError, IndexError) as exc:
+            raise gr.Error("That answer is not in this conversation.") from exc
+        return self.export([answer], CITE_FORMATS.get(fmt, "bibtex"))
+
     def wire(self) -> None:
         inputs = [self.question, self.turns, self.since, self.until, self.sources, self.comments, self.k]
         outputs = [self.question, self.transcript, self.turns, self.panel, self.article]
@@ -167,6 +176,11 @@ class ChatTab:
                            api_name="rate", **PRIVATE)
         for button, kind, name in ((self.md, "md", "export_markdown"), (self.json, "json", "export_json")):
             button.click(lambda t, kind=kind: self.export(t, kind), self.turns, self.file, api_name=name,
-                         **PRIVATE).success(None, self.file, None, js=DOWNLOAD)
+                         **PRIVATE).success(
+            None, self.file, None, js=DOWNLOAD, api_name=f"{name}_download", **PRIVATE)
         self.cite.click(lambda t, f: self.export(t, CITE_FORMATS.get(f, "bibtex")), [self.turns, self.cite_format],
-                        self.file, api_name="cite", **PRIVATE).success(None, self.file, None, js=DOWNLOAD)
+                        self.file, api_name="cite", **PRIVATE).success(None, self.file, None, js=DOWNLOAD,
+                                                                        api_name="cite_download", **PRIVATE)
+        self.cite_go.click(self.cite_answer, [self.cite_turn, self.turns, self.cite_format], self.file,
+                           api_name="cite_answer", **PRIVATE).success(None, self.file, None, js=DOWNLOAD,
+                                                                      api_name="cite_answer_download", **PRIVATE)

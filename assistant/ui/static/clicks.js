@@ -1,7 +1,8 @@
 () => {
   // One listener for the HTML the server renders (it carries data-* attributes, never code): an [n] or
   // "Read article" opens that source in the reader (its Close, or Escape, closes it), an example question is
-  // asked, a thumb rates that answer, and a range of chart bars fills a date filter.
+  // asked, a thumb rates that answer, "Cite" downloads its references, and a range of chart bars fills a date
+  // filter.
   // Each fills hidden inputs and presses a hidden button, so the server side is an ordinary named event.
   const box = (id) => document.querySelector(`#${id} textarea, #${id} input`);
   const fill = (id, value) => {
@@ -26,6 +27,11 @@
     if (example) {
       fill('question', example.dataset.ask);
       setTimeout(() => document.querySelector('#ask')?.click(), 0);
+      return;
+    }
+    const cite = e.target.closest('[data-cite]');
+    if (cite) {
+      press('cite-go', { 'cite-turn': cite.dataset.turn });
       return;
     }
     const rate = e.target.closest('[data-rate]');
