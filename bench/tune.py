@@ -10,7 +10,11 @@ typed-phrase weight and refusal threshold that score best on the other folds are
 printed numbers are those out-of-fold decisions; what is fitted and chosen on all questions ships as the defaults
 (`ShortWeights` in assistant/answer/short.py, `Weights.typed`, `min_evidence` in vectorstore/settings.py).
 
-    python bench/tune.py [--folds 5] [--seed 15] [--sets realtimeqa squad2]
+    python bench/tune.py [--folds 5] [--seed 15] [--sets realtimeqa squad2] [--without role ...]
+
+`--without SIGNAL` is the ablation: the signal's column is zeroed before every fit, so its weight is fitted to 0
+(only the L2 term sees it) and the ranker, the refusal threshold and the gate are refitted without it; the result
+goes to tune-<sets>-without-<signals>.json (and its own gate pickle), leaving the shipped run's files alone.
 """
 
 from __future__ import annotations
@@ -69,15 +73,17 @@ def retrieved(name: str) -> list[tuple]:
     return rows
 
 
-def candidate_table(rows: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
+def candidate_table(rows: list[tuple], without: tuple[str, ...] = ()) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per question: its candidates' signals (one row each, in `ShortWeights`' field order) and their SQuAD F1
-    against the gold answers. The signals do not depend on the weights, so one reading gives them."""
+    against the gold answers. The signals do not depend on the weights, so one reading gives them. The signals
+    `without` are zeroed: the ranker then fits them a weight of 0 (the ablation)."""
     answerer = ExtractiveAnswerer(0.0)
     names = [f.name for f in dataclasses.fields(ShortWeights)]
     out = []
     for _, q, passages in rows:
         found = answerer.read(q.question, passages, []).found if q.answers else []
-        out.append((np.array([[c.signals[n] for n in names] for c in found]).reshape(len(found), len(names)),
+        out.append((np.array([[0.0 if n in without else c.signals[n] for n in names] for c in found]).reshape(
+                    len(found), len(names)),
                     np.array([short_scores(c.text, q.answers)["short_answer_f1"] for c in found])))
     return out
 
@@ -287,15 +293,18 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=list(SETS), help="both, unless checking")
     parser.add_argument("--gate-only", action="store_true", help="refit the short-answer gate on the last run's "
                         "out-of-fold readings (bench/out/tune/gate-oof.pkl)")
+    parser.add_argument("--without", nargs="+", default=[], choices=[f.name for f in dataclasses.fields(ShortWeights)],
+                        help="the ablation: fit with these ranker signals' weights forced to 0")
     args = parser.parse_args()
-    saved = OUT / "tune" / "gate-oof.pkl"
+    tag = f"-without-{'-'.join(args.without)}" if args.without else ""
+    saved = OUT / "tune" / f"gate-oof{tag}.pkl"
     if args.gate_only:
         print(json.dumps(calibrate(*pickle.loads(saved.read_bytes())), indent=2))
         return
     rows = [row for name in args.sets for row in retrieved(name)]
     sets = np.array([name for name, _, _ in rows])
     answerable = np.array([bool(q.answers) for _, q, _ in rows])
-    table = candidate_table(rows)
+    table = candidate_table(rows, tuple(args.without))
     fold = folds(sets, answerable, args.folds, args.seed)
     oof_refused = np.zeros(len(rows), dtype=bool)
     oof = {k: np.zeros(len(rows)) for k in ("contains", "f1", "sa_em", "sa_f1", "sa_contains", "right", "candidate",
@@ -326,7 +335,7 @@ def main() -> None:
     result = {"folds": chosen, "out_of_fold": out_of_fold, "final": {"short": short.__dict__, "typed": typed,
               "min_evidence": threshold}, "in_sample_final": in_sample,
               "ms_per_question_p50": float(np.median(r["ms"])), "short_answer_gate": gate}
-    (OUT / f"tune-{'-'.join(args.sets)}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (OUT / f"tune-{'-'.join(args.sets)}{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

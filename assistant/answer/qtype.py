@@ -2,12 +2,20 @@
 
 who → a person or organisation, where → a place, when → a date, how many/much → a number or amount, which/what +
 noun → an entity of that noun's kind (or a noun phrase), why and how-did → an explanation: no short answer.
+Quiz forms: "Which of these / the following X" is typed by X; "True or false: …" is answered TRUE or FALSE, which
+no phrase of the text says (no short answer rather than a wrong fragment); a statement ending in ":" is a
+fill-in, asked like "what".
+
+The parse also says where the answer stands: the wh-word is the subject or object of a verb, or the object of a
+preposition attached to one; the answer is likely the same in its sentence ("Who opened the bridge?" → the
+subject of "open").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from assistant.answer.ner import tag
 
@@ -59,6 +67,11 @@ _BE = {"is", "was", "are", "were", "'s"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _WH = re.compile(r"\b(who|whom|whose|where|when|why|how|which|what)\b", re.I)
 # "What caused / led to / prompted X?": a cause is a clause, not a phrase: explained, like why
+_QUIZ_OF = re.compile(r"\b(which|what)\s+of\s+(?:these|those|the\s+following)\b", re.I)  # "Which of these firms"
+_TRUE_FALSE = re.compile(r"^\s*(?:true\s+or\s+false|t\s*/\s*f)\b", re.I)
+_SUBJECT, _OBJECT = ("nsubj", "csubj"), ("dobj", "nsubjpass")  # "What was signed?" asks for what "sign" acts on
+# the prepositions whose object "where" and "when" stand for (space-separated, as `AnswerType.prep`)
+_ADVERB_PREPS = {"where": "in at near inside outside", "when": "in on at during since"}
 _CAUSE = re.compile(r"^\s*what\s+(?:caused|causes|led\s+to|leads\s+to|prompted|triggered|is\s+behind|was\s+behind)\b",
                     re.I)
 
@@ -66,12 +79,17 @@ _CAUSE = re.compile(r"^\s*what\s+(?:caused|causes|led\s+to|leads\s+to|prompted|t
 @dataclass(frozen=True)
 class AnswerType:
     """`labels`: spaCy entity labels that answer, best first; `phrases`: noun phrases may answer too;
-    `noun`: the noun after which/what, if any. An explanation (no labels, no phrases) has no short answer."""
+    `noun`: the noun after which/what, if any. An explanation (no labels, no phrases) has no short answer.
+    Where the parse places the wh-word: `role` ("subject" or "object") of the verb `verb` (a lemma), or the object
+    of the preposition `prep` (or of one of them, space-separated, for "where" and "when") attached to `verb`."""
 
     kind: str
     labels: tuple[str, ...] = ()
     phrases: bool = False
     noun: str | None = None
+    role: str | None = None
+    verb: str | None = None
+    prep: str | None = None
 
     @property
     def explanation(self) -> bool:
@@ -110,6 +128,8 @@ def _noun_after(words: list[tuple[str, str]], at: int) -> str | None:
 
 def _typed_noun(noun: str | None) -> AnswerType:
     """which/what + noun: an entity of the noun's kind, or any entity or noun phrase for a noun we cannot type."""
+    if noun:  # the singular we know it by ("companies" → "company")
+        noun = next((n for n in (noun, noun.rstrip("s"), noun[:-3] + "y") if n in _NOUNS), noun)
     labels = _NOUNS.get(noun.rstrip("s")) if noun else None
     if labels:
         kind = {_DATE: "date", _PLACE: "place", ("PERSON",): "person"}.get(labels, "number" if labels[-1] in _NUMBERS
@@ -118,11 +138,48 @@ def _typed_noun(noun: str | None) -> AnswerType:
     return AnswerType("thing", _ENTITIES, phrases=True, noun=noun)
 
 
+def anchor(doc: Any) -> dict[str, str | None]:
+    """Where the wh-word stands in the question's parse: the subject or object of which verb ("Who opened …" →
+    subject of "open"), or the object of which preposition on which verb ("In which city did it take place" → "in"
+    on "take"); "where" and "when" stand for such an object ("Where did it take place" → "in" or "at" on "take").
+    A copula says nothing ("Who is …"): its subject and object are the same thing."""
+    wh = next((t for t in doc if t.lower_ in ("who", "whom", "whose", "what", "which", "where", "when")), None)
+    if wh is None:
+        return {}
+    if wh.lower_ in _ADVERB_PREPS:
+        return _verb({"prep": _ADVERB_PREPS[wh.lower_]}, wh.head) if wh.dep_ == "advmod" else {}
+    n = wh.head if wh.dep_ in ("det", "poss") else wh
+    head = n.head
+    if n.dep_ == "pobj" and head.dep_ == "agent":  # "by whom was it opened": the doer
+        return _verb({"role": "subject"}, head.head)
+    if n.dep_ == "pobj":
+        return _verb({"prep": head.lower_}, head.head)
+    role = "subject" if n.dep_ in _SUBJECT else "object" if n.dep_ in _OBJECT else None
+    return _verb({"role": role}, head) if role else {}
+
+
+def _verb(found: dict[str, str | None], verb: Any) -> dict[str, str | None]:
+    """`found` with the verb's lemma, or nothing where the head is not a content verb."""
+    if verb.pos_ != "VERB" or verb.lemma_.lower() == "be":
+        return {}
+    return {**found, "verb": verb.lemma_.lower()}
+
+
 def answer_type(question: str) -> AnswerType:
-    """The kind of phrase the question asks for."""
-    asked = _asked(question)
+    """The kind of phrase the question asks for, and where its wh-word stands in the question's parse."""
+    if _TRUE_FALSE.match(question):
+        return AnswerType("verdict")  # TRUE or FALSE: nothing in the text to extract
+    kind = _kind(question)
+    if kind.explanation:
+        return kind
+    return replace(kind, **anchor(tag([_QUIZ_OF.sub(r"\1", _asked(question))])[0]))
+
+
+def _kind(question: str) -> AnswerType:
+    """The kind of phrase from the wh-word and the noun after which/what."""
+    asked = _QUIZ_OF.sub(r"\1", _asked(question))
     match = _wh_word(asked)
-    if not match:
+    if not match or asked.rstrip().endswith(":"):  # a fill-in statement ("The CEO who resigned was:") asks "what"
         return AnswerType("thing", _ENTITIES, phrases=True)
     wh, rest = match.group(1).lower(), asked[match.end() :].lower().split()
     nxt = rest[0].strip("?,.") if rest else ""

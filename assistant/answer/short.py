@@ -4,7 +4,9 @@ A phrase is a candidate when spaCy tags it with a label the question asks for (o
 type, when it is a noun phrase), once the words it shares with the question are trimmed off its edges: a short
 answer never repeats what the question already says. Each candidate is described by a few signals — how good its
 sentence is, how well its label fits, how close it stands to the question's words, whether the articles' titles
-name it (news headlines name what a story is about), how often the candidate sentences repeat it — and scored by
+name it (news headlines name what a story is about), how often the candidate sentences repeat it, and where the
+parse places it: the answer stands where the question's wh-word stands (the subject or object of the same verb,
+the object of the same preposition on it, the apposition of the asked noun) — and scored by
 a linear ranker whose weights are learned by cross-validation over both dev sets (bench/tune.py).
 """
 
@@ -41,14 +43,20 @@ class ShortWeights:
     """A weight per candidate signal (the fields of `Candidate.signals`), learned by bench/tune.py: a softmax over
     each question's candidates, fitted to the SQuAD F1 of each against the gold answers, out-of-fold checked."""
 
-    support: float = 2.82
-    fit: float = 2.62
-    proximity: float = 6.29
-    in_titles: float = 2.33
-    noun_near: float = 1.39
-    recurrence: float = 1.6
-    one_word: float = -0.84
-    capitalised: float = 0.6
+    # Each fitted by bench/tune.py --without apposed (2026-12-04) on all 764 questions of realtimeqa-2022q4 and
+    # squad2-sample (their answerable questions' candidates); out of fold short_answer_f1 0.391 / 0.351,
+    # realtimeqa / squad2 (0.363 / 0.350 before the parse signals; bench/README.md)
+    support: float = 2.8
+    fit: float = 2.55
+    proximity: float = 6.09
+    in_titles: float = 2.4
+    noun_near: float = 1.42
+    recurrence: float = 1.65
+    one_word: float = -0.83
+    capitalised: float = 0.57
+    role: float = 0.94  # the subject or object of the question's verb, as the wh-word is
+    apposed: float = 0.0  # an apposition or "X-based" modifier of the asked noun: no out-of-fold gain, left out
+    prep: float = 0.75  # the object of the question's preposition (or where/when's) on its verb
 
     def score(self, signals: dict[str, float]) -> float:
         return sum(getattr(self, name) * value for name, value in signals.items())
@@ -64,17 +72,18 @@ class Calibration:
     answer. Fitted by bench/tune.py out of fold on realtimeqa-2022q4 and squad2-sample together (764 questions),
     on the candidates the ranker picked for the questions it answered."""
 
-    # Each fitted by bench/tune.py (2026-12-04) on the 643 answered questions with a candidate (realtimeqa-2022q4
-    # 234, squad2-sample 409 of which 204 unanswerable), features from each question's out-of-fold ranker
-    intercept: float = -2.326
-    agreement: float = 0.506  # the ranker's softmax probability on the best candidate and the mentions of it
-    margin: float = 0.385  # the ranker's score of the best minus that of the best that disagrees with it (capped)
-    passages: float = 0.589  # the share of the retrieved passages that name it
-    coverage: float = 0.612  # how much of the question its own sentence covers
-    evidence: float = 0.266  # how well the best sentence covers the question (what refusals are decided on)
+    # Each fitted by bench/tune.py --without apposed (2026-12-04, the shipped ranker's signals) on the 640
+    # answered questions with a candidate (realtimeqa-2022q4 231, squad2-sample 409 of which 204 unanswerable),
+    # features from each question's out-of-fold ranker
+    intercept: float = -2.213
+    agreement: float = 0.47  # the ranker's softmax probability on the best candidate and the mentions of it
+    margin: float = 0.36  # the ranker's score of the best minus that of the best that disagrees with it (capped)
+    passages: float = 0.626  # the share of the retrieved passages that name it
+    coverage: float = 0.576  # how much of the question its own sentence covers
+    evidence: float = 0.267  # how well the best sentence covers the question (what refusals are decided on)
     # the lowest confidence whose short answers were right >= 85% of the time, on the out-of-fold confidences of
-    # the same 643 (out of fold, nested: precision 0.82 / 0.78, coverage 4.2% / 2.9%, realtimeqa / squad2)
-    threshold: float = 0.697
+    # the same 640 (out of fold, nested: precision 0.79 / 0.60, coverage 5.3% / 1.2%, realtimeqa / squad2)
+    threshold: float = 0.699
 
     def confidence(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(getattr(self, name) * value for name, value in features.items())
@@ -206,6 +215,46 @@ def _answers_nothing(doc: Any, start: int, end: int, asked: AnswerType, fit: flo
     return False
 
 
+def _governor(token: Any) -> Any:
+    """The phrase a token stands for in the parse: a conjunct, apposition or compound part stands for its head's
+    ("the mayor, John Smith, opened" → "mayor", the subject of "opened")."""
+    while token.dep_ in ("conj", "appos", "compound") and token.head is not token:
+        token = token.head
+    return token
+
+
+def _parse_signals(doc: Any, start: int, end: int, asked: AnswerType) -> dict[str, float]:
+    """Where the span stands in its sentence's parse against where the question's wh-word stands: `role`, the
+    subject or object of the question's verb (a passive's "by" object is its subject, its subject the object);
+    `prep`, the object of the question's preposition on that verb; `apposed`, an apposition or "X-based" modifier
+    of the noun the question asks for ("the station Al-Manar", "the Paris-based group")."""
+    root = _governor(doc[start:end].root)
+    head = root.head
+    verb = asked.verb
+    if root.dep_ == "pobj" and head.dep_ == "agent":
+        role = "subject" if head.head.lemma_.lower() == verb else None
+    else:
+        role = ("subject" if root.dep_ in ("nsubj", "csubj") else "object" if root.dep_ in ("dobj", "nsubjpass")
+                else None) if head.lemma_.lower() == verb else None
+    prep = root.dep_ == "pobj" and head.lower_ in (asked.prep or "").split() and head.head.lemma_.lower() == verb
+    return {"role": float(bool(verb) and role is not None and role == asked.role),
+            "apposed": float(bool(asked.noun) and _apposed(doc[start:end].root, asked.noun)),
+            "prep": float(bool(verb) and prep)}
+
+
+def _apposed(token: Any, noun: str) -> bool:
+    """The token is an apposition of the noun, the noun one of it, or it modifies the noun as "X-based"."""
+    def named(t: Any) -> bool:
+        return t.lower_ in (noun, f"{noun}s") or t.lemma_.lower() == noun
+
+    if token.dep_ == "appos" and named(token.head):
+        return True
+    if any(c.dep_ in ("appos", "compound") and named(c) for c in token.children):
+        return True
+    modified = token.head
+    return token.dep_ in ("npadvmod", "compound") and modified.lower_.endswith("based") and named(modified.head)
+
+
 def _proximity(hits: list[tuple[int, str]], start: int, end: int, weights: dict[str, float]) -> float:
     """The question's words near the span, each weighted and counted less the farther it stands (0..1); `hits`
     are the sentence's (token index, question word) pairs."""
@@ -244,7 +293,8 @@ def candidates(docs: list[Any], support: list[float], titles: list[str], asked: 
                 "noun_near": float(bool(asked.noun) and any(
                     t.lower_ in (asked.noun, f"{asked.noun}s") for t in doc[max(0, s - 2) : e + 2])),
                 "recurrence": sum(low in t for t in texts) / len(texts),
-                "one_word": float(e - s == 1), "capitalised": float(text[:1].isupper())}
+                "one_word": float(e - s == 1), "capitalised": float(text[:1].isupper()),
+                **_parse_signals(doc, s, e, asked)}
             c.score = w.score(c.signals)
             found.append(c)
     return sorted(found, key=lambda c: -c.score)

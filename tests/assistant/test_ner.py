@@ -20,7 +20,8 @@ def test_parts_of_speech_are_the_attribute_rulers():
         text = json.loads(line)["text"]
         texts += [text[a:b] for a, b in sentences(text)]
     texts += ["Was it not him that did it?", "I'd say there's nothing he hasn't done."]  # the ruler's word rules
-    ruler = spacy.load(ner.MODEL, disable=list(ner._DISABLED))
+    # the reference without the parser: the look-up keeps the ruler's tag rules, not those that read a dependency
+    ruler = spacy.load(ner.MODEL, disable=["parser", "lemmatizer"])
     assert "attribute_ruler" in ruler.pipe_names and "attribute_ruler" not in ner.pipeline().pipe_names
     ours = [[(t.text, t.pos_) for t in doc] for doc in ner.tag(texts)]
     theirs = [[(t.text, t.pos_) for t in doc] for doc in ruler.pipe([t[: ner._MAX_CHARS] for t in texts])]
@@ -41,3 +42,10 @@ def test_a_served_assistant_loads_the_tagger_before_the_first_question(tmp_path,
     monkeypatch.setattr(ner, "_nlp", None)
     Assistant(Archive(Settings(store=tmp_path / "store"))).warm().join()
     assert ner._nlp is not None
+
+
+def test_the_parse_and_lemmas_the_short_answer_reads():
+    """The wh-word's verb is matched by lemma ("opened" is "open") and the answer's place by dependency label."""
+    doc = ner.tag(["The bridge was opened by Mayor John Smith."])[0]
+    opened = next(t for t in doc if t.text == "opened")
+    assert opened.lemma_ == "open" and doc[1].dep_ == "nsubjpass" and doc[1].head.i == opened.i

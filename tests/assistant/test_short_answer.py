@@ -3,6 +3,7 @@ NASA lunar-lander article and an unrelated Sky/BSkyB one, with the real embeddin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -320,3 +321,69 @@ def test_an_unsure_short_answer_is_kept_out_of_the_answer():
     assert sure.confidence == unsure.confidence and 0.0 < unsure.confidence < 1.0
     why = ExtractiveAnswerer(0.0).answer("Why did Hamas meet Hezbollah in Beirut?", passages, [])
     assert why.short_answer is None and why.short_answer_candidate is None and why.confidence is None
+
+
+def _signals(question: str, sentence: str) -> dict[str, dict[str, float]]:
+    """Each candidate phrase of the sentence with its parse signals."""
+    found = candidates(tag([sentence]), [1.0], ["News"], answer_type(question), weights(question), set(),
+                       ShortWeights())
+    return {c.text: {k: c.signals[k] for k in ("role", "apposed", "prep")} for c in found}
+
+
+def test_role_the_subject_or_object_of_the_questions_verb():
+    """"Who opened …" asks for the subject of "open": a passive's "by" object is one, a name elsewhere is not;
+    "What did X sign" asks for the object of "sign"."""
+    opened = _signals("Who opened the bridge?", "The bridge was opened by Mayor John Smith, Anne Hidalgo said.")
+    assert opened["John Smith"]["role"] == 1.0 and opened["Anne Hidalgo"]["role"] == 0.0
+    signed = _signals("What did Biden sign?", "Biden signed the Inflation Reduction Act, Nancy Pelosi said.")
+    assert signed["Inflation Reduction Act"]["role"] == 1.0 and signed["Nancy Pelosi"]["role"] == 0.0
+
+
+def test_apposed_an_apposition_or_x_based_modifier_of_the_asked_noun():
+    found = _signals("Which group claimed the attack?", "The Paris-based group claimed the attack, Reuters said.")
+    assert found["Paris"]["apposed"] == 1.0 and found["Reuters"]["apposed"] == 0.0
+
+
+def test_prep_the_object_of_the_questions_preposition_on_its_verb():
+    found = _signals("In which city did the summit take place?",
+                     "The summit, hosted by Macron, took place in Geneva, Reuters said.")
+    assert found["Geneva"]["prep"] == 1.0 and found["Reuters"]["prep"] == 0.0
+    where = _signals("Where did the summit take place?", "The summit, hosted by Macron, took place in Geneva.")
+    assert where["Geneva"]["prep"] == 1.0  # "where" stands for the object of "in" or "at" on the verb
+
+
+def test_the_phrase_in_the_wh_words_place_scores_higher():
+    """The shipped weights raise the subject of the question's verb by the role weight, and no other name."""
+    question = "Who opened the bridge?"
+    docs = tag(["The bridge was opened by Mayor John Smith on Monday, Anne Hidalgo of Paris said."])
+
+    def scores(w: ShortWeights) -> dict[str, float]:
+        return {c.text: c.score for c in candidates(docs, [1.0], ["News"], answer_type(question), weights(question),
+                                                      set(), w)}
+
+    shipped, blind = scores(ShortWeights()), scores(dataclasses.replace(ShortWeights(), role=0.0))
+    assert ShortWeights().role > 0 and ShortWeights().prep > 0
+    assert shipped["John Smith"] - blind["John Smith"] == pytest.approx(ShortWeights().role)
+    assert shipped["Anne Hidalgo"] == blind["Anne Hidalgo"]
+
+
+def test_which_of_these_is_typed_by_the_noun_after_it():
+    asked = answer_type("Which of these companies bought Twitter in 2022?")
+    assert asked.kind == "entity" and asked.noun == "company" and asked.labels[0] == "ORG"
+    assert answer_type("Which of the following is the capital of France?").kind == "place"
+
+
+def test_true_or_false_has_no_short_answer():
+    """TRUE or FALSE is not a phrase of the text: the answer opens with its sentence, no fragment in bold."""
+    question = "True or false: Elon Musk bought Twitter in 2022."
+    assert answer_type(question).explanation
+    passages = _passages("Elon Musk bought Twitter in 2022 for $44 billion.")
+    draft = ExtractiveAnswerer(0.0, Weights(calibration=Calibration(threshold=0.0))).answer(question, passages, [])
+    assert draft.short_answer is None and draft.short_answer_candidate is None and not draft.refused
+
+
+def test_a_statement_ending_in_a_colon_is_asked_like_what():
+    question = "The social network that Elon Musk bought in 2022:"
+    asked = answer_type(question)
+    assert asked.kind == "thing" and asked.phrases
+    assert "Twitter" in _signals(question, "Elon Musk bought Twitter in 2022 for $44 billion.")
