@@ -173,8 +173,8 @@ class Assistant:
             {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
              "total": round((done - started) * 1000, 1)},
             short, timeline(planned, found.ranked, {c.article.id for c in draft.citations}),
-            planned.kind, [e.to_json() for e in entries], getattr(draft, "confidence", None),
-            getattr(draft, "short_answer_candidate", None) or draft.short_answer,
+            planned.kind, [e.to_json() for e in entries], draft.confidence,
+            draft.short_answer_candidate or draft.short_answer,
         )
 
     def plan(self, question: str, history: list[tuple[str, str]], filters: Filters, k: int) -> QuestionPlan:

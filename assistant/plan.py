@@ -16,7 +16,7 @@ from typing import Literal
 
 from assistant.answer.ner import tag
 from assistant.answer.qtype import answer_type
-from assistant.followup import leans_on_history, retrieval_query
+from assistant.followup import retrieval_query
 from assistant.terms import terms, weights
 from assistant.timeframe import timeframe
 from vectorstore.filters import Filters
@@ -107,6 +107,6 @@ def plan(question: str, history: list[tuple[str, str]], filters: Filters, k: int
         since, until, phrase = frame
         filters = filters.narrowed(since, until, f"{phrase!r}: {since or '…'} to {until or '…'}")
     query = retrieval_query(question, history)
-    follows = bool(history) and query != question and leans_on_history(question)
+    follows = query != question  # the earlier turn's words were carried: the question leans on it
     about = query.replace(frame[2], " ") if frame else query  # "in May 2022" is when, not what: no subject
     return QuestionPlan(question, question_kind(question), query, filters, k, follows, subject_terms(about))

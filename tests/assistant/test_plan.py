@@ -54,3 +54,11 @@ def test_filters_set_by_the_asker_are_recorded_beside_the_question_own_dates():
     notes = list(read.filters.applied)
     assert notes[:3] == ["since 2009-01-01", "as of 2011-05-01", "sources: Wikinews"]
     assert any("2010" in note for note in notes[3:])
+
+
+def test_the_plan_says_when_a_question_leans_on_the_turn_before():
+    history = [("Who headed the Hamas delegation that met Hezbollah in Beirut?", "Ahmed Abdel Hadi [1].")]
+    leaning = plan("And the Hezbollah side?", history, Filters(), 5)
+    assert leaning.follows_up and "Beirut" in leaning.query
+    alone = plan("What did North Korea do about its nuclear program?", history, Filters(), 5)
+    assert not alone.follows_up and alone.query == alone.question
