@@ -12,15 +12,15 @@ from typing import Any
 from assistant.answer import Answerer, Draft, make_answerer
 from assistant.answer.dated import Entry, chronology_sentences, compose, dated_passages, entries_of, event_sentences
 from assistant.cite import Citation
-from assistant.passage import Passage
 from assistant.plan import QuestionPlan, plan
 from assistant.retrieve import HybridRetriever
+from assistant.settings import Settings, whole
 from vectorstore.errors import NoArchive
 from vectorstore.filters import Filters
-from vectorstore.settings import Settings
-from vectorstore.store import Archive
+from vectorstore.passage import Passage
+from vectorstore.store import Archive, Store
 
-TIMELINE_ARTICLES = 50
+COVERING_ARTICLES = 50
 _DATED = ("chronology", "event")  # kinds answered by dated entries, not by one phrase
 _DATED_FETCH = 100  # candidates from each search for a dated answer (a phrase's answer needs 40)
 
@@ -77,8 +77,8 @@ def check_question(question: str, limit: int) -> str:
     return question
 
 
-def timeline(plan: QuestionPlan, ranked: list[Passage], cited: set[str],
-             articles: int = TIMELINE_ARTICLES) -> list[dict]:
+def covering_articles(plan: QuestionPlan, ranked: list[Passage], cited: set[str],
+             articles: int = COVERING_ARTICLES) -> list[dict]:
     """The retrieved articles about the question's subject with their dates, best first, the cited ones marked:
     when the archive covered it. Empty when fewer than two are: one bar charts nothing."""
     seen: dict[str, dict] = {}
@@ -91,9 +91,9 @@ def timeline(plan: QuestionPlan, ranked: list[Passage], cited: set[str],
 
 
 class Assistant:
-    def __init__(self, archive: Archive, answerer: Answerer | None = None) -> None:
+    def __init__(self, archive: Store, answerer: Answerer | None = None) -> None:
         self.archive = archive
-        self.settings = archive.settings
+        self.settings = whole(archive.settings)
         self.answerer = answerer or make_answerer(self.settings.answerer, self.settings)
         self.retriever = HybridRetriever(archive=archive, k=self.settings.k,
                                          passage_chars=self.settings.passage_chars)
@@ -172,7 +172,7 @@ class Assistant:
             planned.query, draft.invalid_markers,
             {"retrieve": round((retrieved - started) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
              "total": round((done - started) * 1000, 1)},
-            short, timeline(planned, found.ranked, {c.article.id for c in draft.citations}),
+            short, covering_articles(planned, found.ranked, {c.article.id for c in draft.citations}),
             planned.kind, [e.to_json() for e in entries], draft.confidence,
             draft.short_answer_candidate or draft.short_answer,
         )

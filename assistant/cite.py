@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.passage import Passage
 from vectorstore.article import ArticleMeta, flattened, nested
+from vectorstore.passage import Passage
 
 MARKER = re.compile(r"\[(\d{1,3})\]")  # [n]: what an answer cites excerpt n with
 _UNFINISHED = re.compile(r"\[\d{0,3}\Z")

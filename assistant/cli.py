@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from chromadb.errors import ChromaError
 
+from assistant.settings import Settings, default
 from vectorstore.errors import explain
-from vectorstore.settings import Settings, default
 
 
 def _setting(name: str) -> dict:

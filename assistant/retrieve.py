@@ -11,15 +11,15 @@ from datetime import date
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, SkipValidation
 
-from assistant.passage import Passage
+from assistant.settings import default
 from assistant.terms import coverage, terms, weights
 from assistant.window import merged, widen
 from vectorstore.dates import day_of
 from vectorstore.filters import Filters
-from vectorstore.settings import default
-from vectorstore.store import Archive
+from vectorstore.passage import Passage
+from vectorstore.store import Store
 
 _RRF_K = 20
 _PER_ARTICLE = 2
@@ -43,7 +43,7 @@ class HybridRetriever(BaseRetriever):
     """Top-k passages for a query under Filters (passed as `invoke(query, filters=..., k=...)`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    archive: Archive
+    archive: SkipValidation[Store]  # a Protocol: checked by type checkers, not at run time
     k: int = default("k")
     fetch: int = 40
     passage_chars: int = default("passage_chars")
@@ -64,23 +64,21 @@ class HybridRetriever(BaseRetriever):
         filters = filters or Filters()
         k = k or self.k
         fetch = fetch or self.fetch
-        index = self.archive.bm25  # once a question: it reads the store's version
-        dense = self.archive.dense(self.archive.embedder.embed_query(query), fetch, filters, index)
-        lexical = self.archive.lexical(query, fetch, filters, index)
+        index = self.archive.bm25_index()  # once a question: it reads the store's version
+        dense = dict(self.archive.dense_search(self.archive.embedder.embed_query(query), fetch, filters, index))
+        bm25 = dict(self.archive.bm25_search(query, fetch, filters, index))
         fused: dict[str, float] = {}
-        dense_score = dict(dense)
-        lexical_score = dict(lexical)
-        for ranking in ([cid for cid, _ in dense], [cid for cid, _ in lexical]):
+        for ranking in (dense, bm25):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
-        rows = self.archive.passages(list(fused))
+        found = self.archive.passages(list(fused))
         candidates = []
         top = max(fused.values(), default=1.0)
         for cid, score in fused.items():
-            row = rows.get(cid)
-            if row is None:  # found, but of no committed article: an ingest or a delete in flight
+            passage = found.get(cid)
+            if passage is None:  # found, but of no committed article: an ingest or a delete in flight
                 continue
-            passage = Passage.from_json(row, dense=dense_score.get(cid, 0.0), lexical=lexical_score.get(cid, 0.0))
+            passage.dense, passage.bm25 = dense.get(cid, 0.0), bm25.get(cid, 0.0)
             passage.score = score / top * _recency(passage.article.published, filters.as_of)
             candidates.append(passage)
         candidates.sort(key=lambda p: -p.score)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.ask import Assistant
+from assistant.settings import Settings
 from assistant.ui.blocks import build_app, launch
-from vectorstore import connect
 from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "archive"
@@ -17,8 +16,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "archive"
 
 def serve(settings: Settings, auth: tuple[str, str] | None = None) -> None:
     """Open the store (ingesting the samples into an empty one), build the app and launch it."""
-    connect.serve_embedded()  # this process owns an embedded store; a CLI ingest beside it goes through it
-    archive = Archive(settings)
+    archive = Archive(settings, serving=True)  # it owns an embedded store; a CLI ingest beside it goes through it
     if archive.stats()["articles"] == 0:
         print(f"{archive.folder}: no articles yet; ingesting the samples in {SAMPLES}", flush=True)
         archive.embedder.embed_query("warm-up")  # a first build of the model says so before the bar, not inside it

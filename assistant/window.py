@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from assistant.passage import Passage
+from vectorstore.passage import Passage
 from vectorstore.sentences import paragraphs, sentences
 
 

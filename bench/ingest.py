@@ -62,13 +62,13 @@ def cpu_flags(cpu: dict) -> str:
 def run_ours(corpus: Path, store: Path, backend: str) -> tuple[int, Any]:
     """archive-chat as its CLI runs it; returns (chunks stored, the archive)."""
     sys.path.insert(0, str(ROOT))
+    from assistant.settings import Settings
     from vectorstore.ingest import Ingestor
-    from vectorstore.settings import Settings
     from vectorstore.store import Archive
 
     archive = Archive(Settings(store=store, embed_backend=backend))
     Ingestor(archive).run([corpus], progress=False)
-    if not archive.dense(archive.embedder.embed_query(QUERY), 1) or not archive.lexical(QUERY, 1):
+    if not archive.dense_search(archive.embedder.embed_query(QUERY), 1) or not archive.bm25_search(QUERY, 1):
         raise SystemExit("archive-chat store is not queryable")
     return archive.stats()["chunks"], archive
 

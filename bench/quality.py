@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from assistant.ask import Answer, Assistant  # noqa: E402
 from assistant.cite import Citation  # noqa: E402
 from assistant.eval.run import run  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 from vectorstore.article import ArticleMeta  # noqa: E402
 from vectorstore.embed import packaged_model  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
-from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
 
 

@@ -67,9 +67,8 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
 
     A torn build resumes: articles already committed are skipped (an article is written after its chunks, and
     chunks are upserted, so a page cut short is written again whole)."""
-    from vectorstore import connect
+    from assistant.settings import Settings
     from vectorstore.chroma import PAGE, get, walk
-    from vectorstore.settings import Settings
     from vectorstore.store import Archive
 
     folder = OUT / "query" / "stores" / str(size)
@@ -87,7 +86,7 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
         for cid, vector, text, meta in page:
             chunks.setdefault(meta["article_id"], []).append((cid, vector, text, meta))
     backend = source.embedder.backend
-    connect.release(base)  # read: let other processes (an ingest into the base) open it again
+    source.close()  # read: let other processes (an ingest into the base) open it again
     plan = copy_plan(sorted((a, len(c)) for a, c in chunks.items() if a in records), size)
     target = Archive(Settings(store=folder))
     present = {i for page in walk(target.parts.articles, []) for i, in page}
@@ -111,7 +110,7 @@ def build(size: int, base: Path, rebuild: bool) -> Path:
             print(f"{folder}: {n + 1:,} / {len(plan):,} articles ({time.perf_counter() - started:.0f} s)",
                   file=sys.stderr, flush=True)
     target.bump()
-    target.refresh_lexical(force=True, wait=True)
+    target.refresh_bm25(force=True, wait=True)
     seconds = time.perf_counter() - started
     done.write_text(json.dumps({"articles": len(plan), "chunks": target.parts.chunks.count(),
                                 "backend": backend, "seconds": round(seconds)}) + "\n")
@@ -182,7 +181,7 @@ def measure(store: Path, url: str | None, server_pid: int | None, questions_path
             clients: int) -> dict:
     """Open the store, answer once (start-up), then time ask and retrieval over the dev questions."""
     from assistant.ask import Assistant
-    from vectorstore.settings import Settings
+    from assistant.settings import Settings
     from vectorstore.store import Archive
 
     assistant = Assistant(Archive(Settings(store=store, chroma_url=url)))
@@ -226,19 +225,17 @@ def measure_replica(url: str, questions_path: Path, limit: int, clients: int, fr
     import tempfile
 
     from assistant.ask import Assistant
-    from vectorstore import connect
-    from vectorstore.settings import Settings
+    from assistant.settings import Settings
     from vectorstore.store import Archive
 
-    connect.serve_embedded()  # a long-running process: caches refresh in the background
     folder = Path(tempfile.mkdtemp(prefix="replica-"))
-    archive = Archive(Settings(store=folder, chroma_url=url))
+    archive = Archive(Settings(store=folder, chroma_url=url), serving=True)  # caches refresh in the background
     assistant = Assistant(archive)
     assistant.warm()  # as the app does
     assistant.ask("Which airline is suspending service at JFK?", filters={"date": "2022-10-06"})
     row = {"startup_s": time.perf_counter() - START, "startup_cpu_s": proc_cpu()}
     print(f"replica: first answer {row['startup_s']:.1f} s after start", file=sys.stderr, flush=True)
-    while archive.bm25.token != archive.version():
+    while archive.bm25_index().token != archive.version():
         time.sleep(0.2)
     row["bm25_ready_s"] = time.perf_counter() - START
     print(f"replica: BM25 ready {row['bm25_ready_s']:.1f} s after start, RSS {proc_rss_mb()} MB", file=sys.stderr,
@@ -274,7 +271,7 @@ def freshness(assistant, url: str, folder: Path) -> dict:
     print(f"replica: new article retrieved {retrieved:.2f} s, cited {cited:.2f} s after its ingest", file=sys.stderr,
           flush=True)
     archive = assistant.archive
-    while archive.bm25.token != archive.version():
+    while archive.bm25_index().token != archive.version():
         time.sleep(0.2)
     row = {"fresh_retrieved_s": retrieved, "fresh_cited_s": cited, "fresh_bm25_s": time.perf_counter() - ingested}
     from vectorstore.article import Article
@@ -341,13 +338,13 @@ def chroma_server(folder: Path) -> Iterator[tuple[str, int, float]]:
 def warm_model(store: Path, bm25: bool) -> None:
     """Make the embedding model's on-disk cache (an ONNX export, built once per model) and, with `bm25`, bring the
     store's own BM25 up to date before anything is timed (replicas build their own)."""
-    from vectorstore.settings import Settings
+    from assistant.settings import Settings
     from vectorstore.store import Archive
 
     archive = Archive(Settings(store=store))
     archive.embedder.embed_query("warm-up")
     if bm25:  # the replicas' fresh article moved the version on: start-up opens, not builds
-        archive.refresh_lexical(wait=True)
+        archive.refresh_bm25(wait=True)
     archive.close()  # the measuring processes open the store themselves
 
 

@@ -19,9 +19,9 @@ for _name, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 from assistant.ui import blocks  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
-from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import Settings
 from vectorstore.embed import Embedder
-from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
 DATA = Path(__file__).resolve().parent / "data"  # vendored subsets: a plain clone has no ../shared
@@ -127,8 +127,8 @@ def consistent(archive: Archive) -> set[str]:
 
     report = check(archive, grace=0)
     assert report.healthy, report.lines()
-    ids = {cid for cid, _, _ in archive.chunk_rows()}
-    assert set(archive.bm25.ids) == ids
+    ids = {cid for cid, _, _ in archive.read.chunk_rows()}
+    assert set(archive.bm25_index().ids) == ids
     return ids
 
 

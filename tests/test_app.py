@@ -27,10 +27,10 @@ from gradio_client import Client, handle_file  # noqa: E402
 from assistant import Answer, Assistant, uploads  # noqa: E402
 from assistant import serve as serve_module  # noqa: E402
 from assistant.cli import main as cli  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 from assistant.ui import blocks  # noqa: E402
 from assistant.ui.progress import articles_read  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
-from vectorstore.settings import Settings  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,9 +257,11 @@ def test_ingest_streams_progress_with_files_done_of_the_total(tmp_path, embedder
     assert lines == sorted(lines) and set(lines) == {1, 2, 3, 4}  # the refused file at once, a line as each file ends
     assert reports[0] == [["notes.docx", "rejected", "unsupported file type '.docx'"]]
     assert all(row[1].startswith("added 1, updated 0") for row in reports[-1][1:])
-    assert statuses[0].startswith("0 of 3 files done · time left: estimating · now flood-0-")
-    assert re.match(r"1 of 3 files done · time left: about \d+ s · now flood-1-", statuses[lines.index(2)])
-    assert final[1] == statuses[-1] and final[1].startswith("3 of 3 files done · 3 articles read (3 added, 0 updated")
+    assert statuses[0].startswith("0 of 3 articles · time left: estimating · 0 of 3 files done · now flood-0-")
+    assert re.match(r"1 of 3 articles · [\d.]+ articles/s · about \d+ s left · 1 of 3 files done · now flood-1-",
+                    statuses[lines.index(2)])
+    assert final[1] == statuses[-1] and re.match(r"3 of 3 articles · [\d.]+ articles/s · 3 of 3 files done · "
+                                                 r"3 added, 0 updated", final[1])
     assert "holds 3 articles" in final[1] and "<b>3</b> articles" in final[2]  # the stats only at the end
 
 
@@ -312,10 +314,10 @@ def test_serve_ingests_the_samples_into_an_empty_store(tmp_path, monkeypatch, em
     dated.write(samples / "news.jsonl")
     launched = {}
     monkeypatch.setattr(serve_module, "SAMPLES", samples)
-    monkeypatch.setattr(serve_module, "Archive", lambda settings: Archive(settings, embedder))
+    # the session's model, and no Chroma server left running for the rest of pytest
+    monkeypatch.setattr(serve_module, "Archive", lambda settings, serving: Archive(settings, embedder))
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.update(kw))
     monkeypatch.setenv("ARCHIVE_CHAT_PORT", "7999")
-    monkeypatch.setattr(serve_module.connect, "serve_embedded", lambda: None)  # no Chroma server for the rest of pytest
     result = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "store"), "--auth", "ann:s3cret"])
     assert result.exit_code == 0, result.output
     assert "ingesting the samples" in result.output
@@ -340,7 +342,7 @@ def test_delete_removes_an_article(tmp_path, embedder):
         client.predict(row["id"], api_name="/delete")
         assert "Ferry strike" not in str(client.predict("", [], "", "", api_name="/browse"))
     assert archive.article(row["id"]) is None and archive.stats()["articles"] == 0
-    assert archive.parts.chunks.count() == 0 and archive.bm25.ids == []  # gone from every index
+    assert archive.parts.chunks.count() == 0 and archive.bm25_index().ids == []  # gone from every index
 
 
 # --- a real browser ---------------------------------------------------------------------------------------------

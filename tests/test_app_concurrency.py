@@ -16,8 +16,8 @@ from conftest import REALTIMEQA, free_port, fresh_archive  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 from assistant.ui import blocks  # noqa: E402
-from vectorstore import connect  # noqa: E402
 from vectorstore.article import Article, Chunk  # noqa: E402
 from vectorstore.ingest import Ingestor  # noqa: E402
 from vectorstore.store import Archive  # noqa: E402
@@ -158,8 +158,8 @@ def test_writes_never_show_readers_half_an_article(tmp_path, embedder, monkeypat
     """Chats read while the Archive tab rewrites an article: each read sees all of one version, never a part or
     a mix (a new version's chunks have new ids, and its record commits them)."""
     # As in the app: the folder served (so BM25's rebuild child reaches it), BM25 catching up in the background.
-    monkeypatch.setitem(connect._SERVE, "on", True)
-    reader = fresh_archive(tmp_path, embedder)
+    reader = Archive(Settings(store=tmp_path / "store"), embedder, serving=True)
+    assert reader.version() == ""  # opened first, as the app opens it: served, so BM25's rebuild child reaches it
     writer = Archive(reader.settings, embedder)
     versions = []
     for colour in COLOURS:
@@ -184,8 +184,8 @@ def test_writes_never_show_readers_half_an_article(tmp_path, embedder, monkeypat
     vector = embedder.embed_query("light")
     try:
         while thread.is_alive():
-            rows = reader.passages([cid for cid, _ in reader.dense(vector, 8)])
-            seen.append((len(rows), {(r["text"] or "").split(" ")[0] for r in rows.values()}))
+            rows = reader.passages([cid for cid, _ in reader.dense_search(vector, 8)])
+            seen.append((len(rows), {r.text.split(" ")[0] for r in rows.values()}))
             if seen[-1][0] == 4:
                 whole, versions_seen = whole + 1, versions_seen | seen[-1][1]
             if whole >= WHOLE_READS and versions_seen == set(COLOURS):

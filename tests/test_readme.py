@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from assistant.cli import usage_lines
-from vectorstore.settings import settings_table
+from assistant.settings import settings_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreSettings
 from vectorstore.store import Archive
 
 
 def main() -> None:
-    Archive(Settings.model_validate_json(sys.stdin.read())).build_lexical(sys.argv[1])
+    Archive(StoreSettings.model_validate_json(sys.stdin.read())).build_bm25(sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from vectorstore.article import COMMENTS, Article, Chunk, StoredArticle
+from vectorstore.article import BODY, COMMENTS, Article, Chunk, StoredArticle
+from vectorstore.dates import day_number
 
 PAGE = 1000  # records per Chroma read or write when walking a whole collection
 NO_VECTOR = [1.0]
@@ -33,11 +34,6 @@ def http_client(url: str) -> chromadb.ClientAPI:
     port = parts.port or (443 if parts.scheme == "https" else 8000)
     return chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https",
                                settings=ChromaSettings(anonymized_telemetry=False))
-
-
-def day_number(iso: str | None) -> int:
-    """YYYY-MM-DD as the integer YYYYMMDD (0 when unknown): Chroma range filters need numbers."""
-    return int(iso[:10].replace("-", "")) if iso else 0
 
 
 @dataclass
@@ -148,3 +144,25 @@ def walk(collection: chromadb.Collection, include: list[str], where: dict | None
             return
         yield present(page["ids"], [page[name] for name in include])
         offset += len(page["ids"])
+
+
+Indexed = tuple[StoredArticle, dict[str, str], list[tuple[str, str, dict]]]  # article, section texts, chunk rows
+
+
+def articles_with_chunks(parts: Collections) -> Iterator[Indexed]:
+    """Every stored article with its section texts and its committed chunks, in order (what BM25 is rebuilt
+    from): a page of article records, then their comments and chunks by id (the ids follow from each record).
+    Paging chunks by offset instead costs Chroma a scan to the offset: 2 s a page at 1M chunks against 0.2 s by id."""
+    seen: set[str] = set()  # a write during the walk can shift a page: an article is indexed once
+    for page in walk(parts.articles, ["documents", "metadatas"]):
+        records = [(i, text, m) for i, text, m in page if i not in seen]
+        seen.update(i for i, _, _ in records)
+        comments = dict(get(parts.comments, ["documents"], [i for i, _, m in records if m.get("n_comments")]))
+        ids = [cid for i, _, m in records for cid in chunk_ids(i, m)]
+        chunks: dict[str, list[tuple[str, str, dict]]] = {}
+        for cid, text, m in get(parts.chunks, ["documents", "metadatas"], ids):
+            chunks.setdefault(m["article_id"], []).append((cid, text, m))
+        for i, text, m in records:
+            sections = {BODY: text} | ({COMMENTS: comments[i]} if i in comments else {})
+            rows = sorted(chunks.get(i, ()), key=lambda row: (row[2]["section"] != BODY, row[2]["index"]))
+            yield stored_article(i, m, text, comments.get(i, "")), sections, rows

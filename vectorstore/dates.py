@@ -38,3 +38,8 @@ def day_of(value: str | None) -> date | None:
         return date.fromisoformat((value or "")[:10])
     except ValueError:
         return None
+
+
+def day_number(iso: str | None) -> int:
+    """YYYY-MM-DD as the integer YYYYMMDD (0 when unknown): Chroma range filters need numbers."""
+    return int(iso[:10].replace("-", "")) if iso else 0

@@ -13,17 +13,14 @@ last rebuild are searched by when they were written, the filter applied to their
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import chromadb
 import numpy as np
 from chromadb.errors import InternalError
 
+from vectorstore.bm25 import Bm25Index
 from vectorstore.chroma import present, query
-from vectorstore.lexical import LexicalIndex
-
-if TYPE_CHECKING:
-    from vectorstore.filters import Filters
+from vectorstore.filters import Filters
 
 _OVERFETCH = 4  # neighbours asked per allowed one needed (recall@40 against exact search 0.98, as with `where`)
 _NEIGHBOUR_COST = 8  # one more neighbour costs Chroma about what 8 more listed ids do (6.5 vs 0.8 µs of CPU)
@@ -56,38 +53,37 @@ def _nearest_admitted(chunks: chromadb.Collection, vector: list[float], k: int, 
         asked = min(asked * 4, _UNINDEXED_REACH)
 
 
-def nearest_allowed(chunks: chromadb.Collection, lexical: LexicalIndex, vector: list[float], k: int,
+def nearest_allowed(chunks: chromadb.Collection, index: Bm25Index, vector: list[float], k: int,
                     filters: Filters, written_since: float | None = None) -> list[tuple[str, float]]:
     """The k nearest (chunk id, cosine similarity) among the chunks `filters` allows. `written_since`: when BM25
     is behind the store, chunks written since it was built are searched too (selected by when they were
     written, few, so cheap), so dense search sees new articles at once."""
-    mask = filters.mask(lexical)
-    if mask is not None and not len(lexical.rows):  # no index to decide the filter with
+    mask = index.mask(filters)
+    if mask is not None and not len(index.rows):  # no index to decide the filter with
         found, complete = _nearest_admitted(chunks, vector, k, filters)
         return found if len(found) >= k or complete else nearest(chunks, vector, k, where=filters.where())
-    found = _nearest_indexed(chunks, lexical, vector, k, mask, filters.where())
+    found = _nearest_indexed(chunks, index, vector, k, mask, filters.where())
     if mask is None or written_since is None:
         return found
     fresh, _ = _nearest_admitted(chunks, vector, k, filters, where={"written": {"$gte": written_since}})
     return sorted(dict(found + fresh).items(), key=lambda hit: -hit[1])[:k]
 
 
-def _nearest_indexed(chunks: chromadb.Collection, lexical: LexicalIndex, vector: list[float], k: int,
+def _nearest_indexed(chunks: chromadb.Collection, index: Bm25Index, vector: list[float], k: int,
                      mask: np.ndarray | None, where: dict | None) -> list[tuple[str, float]]:
     if mask is None:
         return nearest(chunks, vector, k)
-    allowed = lexical.allowed(mask)
-    kept, live = int(allowed.sum()), int(lexical.live.sum())
+    allowed = index.allowed(mask)
+    kept = int(allowed.sum())
     if not kept:
         return []
-    asked = math.ceil(_OVERFETCH * k * live / kept)
+    asked = math.ceil(_OVERFETCH * k * index.live_count / kept)
     if asked * _NEIGHBOUR_COST <= kept:  # over-fetching is the cheaper way
         hits = nearest(chunks, vector, asked)
-        position = lexical.position
-        found = [(cid, score) for cid, score in hits if cid in position and allowed[position[cid]]]
+        found = index.admitted(hits, allowed)
         if len(found) >= k or len(hits) < asked:  # enough, or every vector was looked at
             return found[:k]
     try:
-        return nearest(chunks, vector, k, among=lexical.rows[allowed].tolist())
+        return nearest(chunks, vector, k, among=index.allowed_ids(allowed))
     except InternalError:  # an allowed chunk has no vector (a write `doctor` would report): Chroma filters itself
         return nearest(chunks, vector, k, where=where)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from vectorstore.chroma import as_article, chunk_ids, get, minhash_of, stored_article
+from vectorstore.bm25 import Bm25Index
+from vectorstore.chroma import as_article, chunk_ids, minhash_of
 from vectorstore.ingest import make_chunker
-from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Archive
 
 GRACE_SECONDS = 600  # uncommitted chunks younger than this may belong to an ingest still at work: left alone
@@ -107,22 +107,22 @@ def examine(archive: Archive, repair: bool, grace: float = GRACE_SECONDS) -> tup
 
 def check(archive: Archive, grace: float = GRACE_SECONDS) -> Report:
     """Compare chunks with the committed articles, and BM25 with both; changes nothing but the local BM25 cache."""
-    archive.refresh_lexical(wait=True)
+    archive.refresh_bm25(wait=True)
     token = archive.version()
     articles = dict(archive.records())
     named = {cid for a, m in articles.items() for cid in chunk_ids(a, m)}  # what the committed records own
-    stored = archive.all_chunk_ids()
+    stored = archive.read.all_chunk_ids()
     committed = named.intersection(stored)
     uncommitted, young = [], []
-    for cid, meta in archive.chunk_metadata([cid for cid in stored if cid not in named]):
+    for cid, meta in archive.read.chunk_metadata([cid for cid in stored if cid not in named]):
         uncommitted.append(cid)
         if meta.get("written", 0) > time.time() - grace:
             young.append(cid)
     missing = sorted(a for a, m in articles.items() if not set(chunk_ids(a, m)) <= committed)
-    comments = [i for i, in get(archive.parts.comments, [])]
+    comments = archive.read.comment_ids()
     bm25, bm25_chunks = _bm25_state(archive, committed, token)
     return Report(
-        store=archive.url or str(archive.folder), articles=len(articles), chunks=len(committed) + len(uncommitted),
+        store=archive.name, articles=len(articles), chunks=len(committed) + len(uncommitted),
         bm25=bm25, bm25_chunks=bm25_chunks, uncommitted_chunks=sorted(set(uncommitted) - set(young)),
         articles_missing_chunks=missing,
         dangling_aliases=sorted(i for i, a in archive.aliases().items() if a not in articles),
@@ -134,16 +134,15 @@ def fix(archive: Archive, report: Report) -> Repair:
     """Repair what `report` found: drop what no committed article owns, re-cut what committed articles lack."""
     done = Repair(dropped_chunks=len(report.uncommitted_chunks), dropped_aliases=len(report.dangling_aliases),
                   dropped_comments=len(report.orphan_comments))
-    archive.delete_chunks(report.uncommitted_chunks)
-    archive.delete_aliases(report.dangling_aliases)
-    if report.orphan_comments:
-        archive.parts.comments.delete(ids=report.orphan_comments)
+    archive.write.delete_chunks(report.uncommitted_chunks)
+    archive.write.delete_aliases(report.dangling_aliases)
+    archive.write.delete_comments(report.orphan_comments)
     done.rechunked_articles = _rechunk(archive, report.articles_missing_chunks)
     if any(report.problems().values()):
         archive.bump()
     if any(report.problems().values()) or report.bm25 != "ok":
-        archive.refresh_lexical(force=True, wait=True)
-        done.bm25_rebuilt = len(archive.bm25.ids)
+        archive.refresh_bm25(force=True, wait=True)
+        done.bm25_rebuilt = len(archive.bm25_index().ids)
     return done
 
 
@@ -152,14 +151,13 @@ def _rechunk(archive: Archive, article_ids: list[str]) -> int:
     if not article_ids:
         return 0
     chunker = make_chunker(archive)
-    said = dict(get(archive.parts.comments, ["documents"], article_ids))
     batch, old = [], {}
-    for article_id, text, meta in get(archive.parts.articles, ["documents", "metadatas"], article_ids):
-        article = as_article(stored_article(article_id, meta, text, said.get(article_id, "")), meta.get("line"))
-        if article.id != article_id:  # left for the re-check to report
+    for stored, meta in archive.read.stored(article_ids):
+        article = as_article(stored, meta.get("line"))
+        if article.id != stored.id:  # left for the re-check to report
             continue
         batch.append((article, chunker(article), minhash_of(meta)))
-        old[article_id] = meta
+        old[stored.id] = meta
     archive.put(batch, old)
     return len(batch)
 
@@ -169,7 +167,7 @@ def _bm25_state(archive: Archive, committed: set[str], token: str) -> tuple[str,
     if not folder.exists():
         return "missing", 0
     try:
-        index = LexicalIndex(folder)
+        index = Bm25Index(folder)
         ids = index.ids
     except Exception:  # whatever stops it loading, the finding is the same: rebuild it
         return "unreadable", 0

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 from langchain_core.embeddings import Embeddings
 from tokenizers import Tokenizer
 
-from vectorstore.settings import Settings, default_device
+from vectorstore.settings import StoreSettings, default_device
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -46,7 +46,7 @@ class Embedder(Embeddings):
         if backend not in BACKENDS:
             raise ValueError(f"embedding backend {backend!r}: expected one of {', '.join(BACKENDS)}")
         self.batch_size, self.backend, self.cache = batch_size, backend, cache
-        self.device = device or Settings().device
+        self.device = device or StoreSettings().device
         if backend == "onnx-int8":
             _check_mean_pooling(self.path)
 

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from vectorstore.chroma import day_number
-from vectorstore.lexical import LexicalIndex
+from vectorstore.dates import day_number
 
 
 def _day(value: Any) -> date | None:
@@ -48,7 +47,15 @@ class FilterJson(BaseModel):
     include_comments: Annotated[bool, BeforeValidator(lambda value: value or False)] = False  # null: left out
 
 
-_MASKS = 32  # filter masks kept per index (0.8 MB each at 200k chunks)
+@dataclass(frozen=True)
+class FilterColumns:
+    """Each chunk's filter fields as arrays, one row per chunk (what the BM25 index keeps beside its rows), so a
+    filter over a million chunks is a few vector operations, not a Python loop."""
+
+    days: np.ndarray  # YYYYMMDD as an integer, 0 when unknown
+    body: np.ndarray  # body text (True) or reader comments
+    sources: np.ndarray
+    article_ids: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -107,26 +114,20 @@ class Filters:
                 and (not self.sources or meta.get("source") in self.sources)
                 and (not self.article_ids or meta.get("article_id") in self.article_ids))
 
-    def mask(self, index: LexicalIndex) -> np.ndarray | None:
-        """The same filter over the lexical index's chunk columns, as bm25s's weight mask (shared: not to be
-        written to). Kept on the index, whose columns never change: a question computes it once for dense and
-        BM25 search (4 ms at 200k chunks), and the next question under the same filter not at all."""
+    def mask(self, columns: FilterColumns) -> np.ndarray | None:
+        """The same filter over chunk columns, as bm25s's weight mask (float32, 1 where a chunk passes); None when
+        nothing is filtered."""
         if self.where() is None:
             return None
-        if (known := index.masks.get(self)) is not None:
-            return known
-        keep = np.ones(len(index.rows), dtype=bool)
+        keep = np.ones(len(columns.days), dtype=bool)
         if not self.include_comments:
-            keep &= index.body
+            keep &= columns.body
         if self.since:
-            keep &= index.days >= day_number(self.since.isoformat())
+            keep &= columns.days >= day_number(self.since.isoformat())
         if self.until:
-            keep &= index.days <= day_number(self.until.isoformat())
+            keep &= columns.days <= day_number(self.until.isoformat())
         if self.sources:
-            keep &= np.isin(index.sources, list(self.sources))
+            keep &= np.isin(columns.sources, list(self.sources))
         if self.article_ids:
-            keep &= np.isin(index.article_ids, list(self.article_ids))
-        if len(index.masks) >= _MASKS:
-            index.masks.clear()
-        index.masks[self] = keep.astype(np.float32)
-        return index.masks[self]
+            keep &= np.isin(columns.article_ids, list(self.article_ids))
+        return keep.astype(np.float32)

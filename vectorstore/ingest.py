@@ -79,7 +79,7 @@ class Ingestor:
                 summary.pruned = self._prune(seen)
             self._flush()
             if not self.archive.url:  # embedded: BM25 is current when ingest returns; replicas rebuild their own
-                self._written(self.archive.refresh_lexical, False, True)
+                self._written(self.archive.refresh_bm25, False, True)
         except Exception as exc:
             if (reason := explain(exc)) is None:
                 raise

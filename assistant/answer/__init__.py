@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.cite import Citation
-from assistant.passage import Passage
 from assistant.terms import terms
+from vectorstore.passage import Passage
 
 NO_ANSWER = "The archive has no passage that answers this."
 _OPENING = re.compile(r"^\s*(.{1,100}?)\s*(?:\[\d{1,3}\])+\s*[.:;,—–-]?(?:\s|$)")

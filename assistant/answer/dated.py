@@ -17,10 +17,10 @@ from datetime import date, timedelta
 
 from assistant.answer import NO_ANSWER, Draft
 from assistant.cite import Citation, defused
-from assistant.passage import Passage
 from assistant.plan import QuestionPlan
 from assistant.terms import coverage, terms
 from vectorstore.dates import day_of
+from vectorstore.passage import Passage
 from vectorstore.sentences import sentences
 
 MAX_ENTRIES = 6  # a chronology's periods: enough to show a development, few enough to read at a glance

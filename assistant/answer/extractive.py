@@ -18,9 +18,9 @@ from assistant.answer.short import Calibration, Candidate, ShortWeights, candida
 from assistant.answer.support import key_terms, on_topic, supporting
 from assistant.cite import Citation, defused
 from assistant.followup import leans_on_history
-from assistant.passage import Passage
 from assistant.plan import subject_terms
 from assistant.terms import coverage, terms, weights
+from vectorstore.passage import Passage
 from vectorstore.sentences import sentences
 
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")

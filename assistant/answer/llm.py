@@ -17,8 +17,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.answer import NO_ANSWER, Draft, opening_short_answer
 from assistant.cite import Citation, check_markers, checked_stream, cited, defused
-from assistant.passage import Passage
 from assistant.terms import terms
+from vectorstore.passage import Passage
 from vectorstore.sentences import sentences
 
 SYSTEM = f"""You answer questions about an archive of articles, using only the numbered excerpts given.

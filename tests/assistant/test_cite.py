@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from assistant.cite import Citation, check_markers, checked_stream, cited, defused, uncited
-from assistant.passage import Passage
 from vectorstore.article import ArticleMeta
+from vectorstore.passage import Passage
 
 ARTICLE = ArticleMeta("a1", "Title", "https://example.org/a", "example.org", "2015-01-02")
 
@@ -55,11 +55,15 @@ def test_a_citation_is_flat_json_and_round_trips():
     assert Citation.from_json(json.loads(json.dumps(data))) == card  # highlights back as (start, end) pairs
 
 
-def test_a_passage_reads_the_stores_flat_row():
-    row = {"chunk_id": "c1", "article_id": "a1", "section": "body", "index": 3, "char_start": 100,
-           "char_end": 111, "text": "An excerpt.", "title": "Title", "url": "https://example.org/a",
-           "source": "example.org", "published": "2015-01-02"}
-    passage = Passage.from_json(row, dense=0.7)
-    assert (passage.article, passage.text, passage.dense, passage.lexical) == (ARTICLE, "An excerpt.", 0.7, 0.0)
-    assert Passage.from_json(passage.to_json()) == passage and passage.to_json() == {**row, "score": 0.0,
-                                                                                       "dense": 0.7, "lexical": 0.0}
+def test_a_passage_is_built_from_a_chunk_record_and_round_trips_its_json():
+    meta = {"article_id": "a1", "section": "body", "index": 3, "char_start": 100, "char_end": 111,
+            "title": "Title", "url": "https://example.org/a", "source": "example.org", "published": "2015-01-02",
+            "day": 20150102, "version": "h", "written": 1.0}  # as Chroma holds it: filter fields too
+    passage = Passage.of_chunk("c1", "An excerpt.", meta)
+    assert (passage.article, passage.text, passage.index, passage.dense) == (ARTICLE, "An excerpt.", 3, 0.0)
+    assert Passage.of_chunk("c1", "x", {**meta, "published": ""}).article.published is None  # "" is no date
+    assert Passage.from_json(passage.to_json()) == passage
+    assert passage.to_json() == {"chunk_id": "c1", "article_id": "a1", "title": "Title", "url": meta["url"],
+                                 "source": "example.org", "published": "2015-01-02", "section": "body", "index": 3,
+                                 "char_start": 100, "char_end": 111, "text": "An excerpt.", "score": 0.0,
+                                 "dense": 0.0, "bm25": 0.0}

@@ -18,7 +18,7 @@ from assistant import Assistant
 from assistant.ask import Answer
 from assistant.cite import cited
 from assistant.cli import main
-from vectorstore.settings import Settings
+from assistant.settings import Settings
 from vectorstore.store import Archive
 
 CLI = str(Path(sys.executable).with_name("archive-chat"))

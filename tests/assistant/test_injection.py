@@ -14,8 +14,8 @@ from assistant import Assistant
 from assistant.answer import NO_ANSWER
 from assistant.answer.llm import SYSTEM, LLMAnswerer, chat_model
 from assistant.cli import main
+from assistant.settings import Settings
 from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
 from vectorstore.store import Archive
 
 QUESTION = "Who headed the Hamas delegation that met Hezbollah in Beirut?"

@@ -8,7 +8,7 @@ from conftest import ChatStub
 
 from assistant import Assistant
 from assistant.answer.llm import LLMAnswerer, chat_model
-from vectorstore.settings import Settings
+from assistant.settings import Settings
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 

@@ -8,11 +8,11 @@ from assistant import Assistant
 from assistant.answer import make_answerer
 from assistant.answer.local import SUPPORT, LocalAnswerer, ground, model_path
 from assistant.cite import cited, uncited
-from assistant.passage import Passage
+from assistant.settings import Settings
 from assistant.terms import terms
 from vectorstore.article import ArticleMeta
+from vectorstore.passage import Passage
 from vectorstore.sentences import sentences
-from vectorstore.settings import Settings
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
 

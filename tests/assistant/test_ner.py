@@ -36,7 +36,7 @@ def test_entities_are_tagged():
 
 def test_a_served_assistant_loads_the_tagger_before_the_first_question(tmp_path, monkeypatch):
     from assistant.ask import Assistant
-    from vectorstore.settings import Settings
+    from assistant.settings import Settings
     from vectorstore.store import Archive
 
     monkeypatch.setattr(ner, "_nlp", None)

@@ -21,11 +21,11 @@ from assistant.answer.qtype import answer_type
 from assistant.answer.short import Calibration, Candidate, ShortWeights, candidates, gate_features
 from assistant.cli import main
 from assistant.eval.metrics import short_scores
-from assistant.passage import Passage
+from assistant.settings import Settings
 from assistant.terms import weights
 from vectorstore.article import ArticleMeta
 from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
+from vectorstore.passage import Passage
 from vectorstore.store import Archive
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -79,7 +79,7 @@ def test_dated_answers_carry_their_kind_and_entries_in_json(sample_assistant, qu
 def test_a_chat_model_gets_the_periods_passages_and_writes_the_dated_list(sample_assistant, chat_stub):
     from assistant import Assistant
     from assistant.answer.llm import LLMAnswerer, chat_model
-    from vectorstore.settings import Settings
+    from assistant.settings import Settings
 
     chat_stub.reply = ("2008-01-21 — Stocks fell on fears of a US recession [1].\n"
                        "2008-11-14 — The eurozone entered recession [2].\n2009-11-15 — The EU emerged from it [3].")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from io import BytesIO
+from pathlib import Path
 
 import dated
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from assistant import Answer, Assistant
-from assistant.ui.progress import Progress, clock
+from assistant.settings import Settings
+from assistant.ui.progress import Progress, clock, upload
 from assistant.ui.session import Session
-from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
+from vectorstore.ingest import Ingestor, Summary
 from vectorstore.store import Archive
 
 
@@ -89,10 +94,12 @@ def test_ingest_reports_files_done_of_the_total_and_time_left(tmp_path, embedder
     for i, path in enumerate(files[1:]):
         path.write_text(f"# Flood {i}\n\nThe river flooded the town of Ambry{i} on {i + 1} May 2021.\n")
     states = [(len(s.done), s.files, s.seconds_left, s.line(session.stats())) for s in session.ingest(files)]
-    assert states[0][:3] == (0, 3, None) and "time left: estimating" in states[0][3]
+    assert states[0][:3] == (0, 3, None) and states[0][3].startswith("0 of 3 articles · time left: estimating · 0 of 3")
     one_done = next(s for s in states if s[0] == 1)
-    assert one_done[2] is not None and re.search(r"1 of 3 files done · time left: about \d+ s", one_done[3])
-    assert states[-1][0] == 3 and states[-1][3].startswith("3 of 3 files done · 3 articles read (3 added")
+    assert one_done[2] is not None and re.search(r"of 3 articles · [\d.]+ articles/s · about \d+ s left · 1 of 3 "
+                                                 r"files done", one_done[3])
+    assert states[-1][0] == 3 and re.match(r"3 of 3 articles · [\d.]+ articles/s · 3 of 3 files done · 3 added",
+                                           states[-1][3])
     assert session.stats()["articles"] == 3
 
 
@@ -110,3 +117,60 @@ def test_delete_removes_articles_and_says_when_there_is_none(tmp_path, embedder)
 def test_progress_line_and_clock():
     assert clock(8.4) == "8 s" and clock(125) == "2 min 5 s" and clock(3780) == "1 h 3 min"
     assert Progress(0).line({}) == "No files to ingest."
+
+
+def _three_uploads(folder: Path) -> list[Path]:
+    """A JSONL of 3 stories (and a blank line), a CSV of 2, and a crawl of 2 HTML pages among a request, an image
+    and a 404: 7 articles in all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stories = [(f"Flood in {town}", f"The river flooded the town of {town} on {day} May 2021, the council said.")
+               for day, town in enumerate(["Ambry", "Brill", "Cobb", "Dunmore", "Eske", "Fenn", "Gosk"], start=1)]
+    jsonl, csv, crawl = folder / "a.jsonl", folder / "b.csv", folder / "c.warc.gz"
+    jsonl.write_text("\n\n".join(json.dumps({"title": t, "text": x}) for t, x in stories[:3]) + "\n")
+    csv.write_text("title,text\n" + "".join(f'{t},"{x}"\n' for t, x in stories[3:5]))
+    records = [("page", "200 OK", "text/html", stories[5]), ("logo.png", "200 OK", "image/png", ("", "")),
+               ("gone", "404 Not Found", "text/html", ("Gone", "Not here.")),
+               ("two", "200 OK", "text/html", stories[6])]
+    with crawl.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for name, status, kind, (title, text) in records:
+            url = f"https://news.example.org/{name}"
+            ask = StatusAndHeaders(f"GET /{name} HTTP/1.1", [("Host", "news.example.org")], is_http_request=True)
+            writer.write_record(writer.create_warc_record(url, "request", payload=BytesIO(b""), http_headers=ask))
+            body = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{text}</p>" \
+                   "</article></body></html>"
+            http = StatusAndHeaders(status, [("Content-Type", kind)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=BytesIO(body.encode()),
+                                                          http_headers=http))
+    return [jsonl, csv, crawl]
+
+
+def test_upload_line_names_the_articles_counted_in_every_file(tmp_path):
+    """Counted before any is read (the WARC from its record headers), so the first line already has the total."""
+    first = next(upload(None, _three_uploads(tmp_path / "client"), tmp_path / "uploads", threading.Lock()))
+    assert first.expected == [3, 2, 2] and first.files == 3
+    assert first.line({}).startswith("0 of 7 articles · time left: estimating · 0 of 3 files done · now a-")
+
+
+def test_progress_line_rate_and_time_left_from_articles():
+    state = Progress(3, expected=[3, 2, 2], done=[Summary(added=2, failed=1)], running=Summary(added=1),
+                     current="b.csv")
+    state.tick(2.0)
+    assert (state.rate, state.seconds_left) == (2.0, 1.5)
+    assert state.line({"articles": 40, "chunks": 90}) == (
+        "4 of 7 articles · 2.0 articles/s · about 2 s left · 1 of 3 files done · now b.csv (1 articles so far) · "
+        "3 added, 0 updated, 0 unchanged, 0 duplicates, 1 failed · the archive holds 40 articles in 90 chunks")
+    state.running = Summary(added=4)  # more than counted: the total grows rather than the count passing it
+    assert state.articles() == (7, 9) and state.line({}).startswith("7 of 9 articles · 2.0 articles/s")
+    state.done = [Summary(added=3), Summary(added=1), Summary(added=1)]  # the CSV gave fewer than counted...
+    state.running, state.finished, state.current = None, True, ""  # ...so the finished total is what was read
+    assert state.line({}).startswith("5 of 5 articles · 2.0 articles/s · 3 of 3 files done · 5 added")
+    assert Progress(1, expected=[5]).articles() == (0, 5)
+
+
+def test_upload_of_jsonl_csv_and_warc_counts_against_the_total(tmp_path, embedder):
+    session = Session(Assistant(Archive(Settings(store=tmp_path / "store"), embedder)))
+    lines = [s.line(session.stats()) for s in session.ingest(_three_uploads(tmp_path / "client"))]
+    assert all(re.match(r"\d of 7 articles · ", line) for line in lines), lines
+    assert lines[-1].startswith("7 of 7 articles · ") and "3 of 3 files done · 7 added" in lines[-1]
+    assert session.stats()["articles"] == 7

@@ -9,11 +9,11 @@ import pytest
 from conftest import fresh_archive
 
 from assistant import window as window_module
-from assistant.passage import Passage
 from assistant.retrieve import HybridRetriever
 from assistant.window import merged, widen
 from vectorstore.article import ArticleMeta
 from vectorstore.ingest import Ingestor
+from vectorstore.passage import Passage
 from vectorstore.sentences import sentences
 from vectorstore.store import Archive
 

@@ -19,7 +19,7 @@ from assistant.cli import main
 from vectorstore.article import digest, normalize_url
 from vectorstore.doctor import check
 from vectorstore.ingest import Ingestor
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreSettings
 from vectorstore.store import Archive
 
 ARTICLES = 600
@@ -102,7 +102,8 @@ def test_sigkilled_ingest_rerun_stores_every_article_once(mode, tmp_path, embedd
     doctor = subprocess.run([CLI, "doctor", "--store", str(store), "--json"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert doctor.returncode == 0 and json.loads(doctor.stdout)["healthy"], doctor.stdout + doctor.stderr
-    assert_every_article_once(Archive(Settings(store=store, chroma_url=url, collection=collection), embedder), urls)
+    settings = StoreSettings(store=store, chroma_url=url, collection=collection)
+    assert_every_article_once(Archive(settings, embedder), urls)
 
 
 def test_a_write_dying_between_chunks_and_commit_is_invisible_then_healed(archive, tmp_path, monkeypatch):
@@ -121,7 +122,7 @@ def test_a_write_dying_between_chunks_and_commit_is_invisible_then_healed(archiv
         Ingestor(archive).run([tmp_path / "news.jsonl"], progress=False)
     monkeypatch.undo()
     assert archive.parts.chunks.count() >= 20 and archive.parts.articles.count() == 0
-    ids = [cid for cid, _, _ in archive.chunk_rows()]
+    ids = [cid for cid, _, _ in archive.read.chunk_rows()]
     assert archive.passages(ids) == {}  # uncommitted: never read
     assert check(archive, grace=0).uncommitted_chunks == sorted(ids)
     assert check(archive).in_flight == sorted(ids)  # young: maybe an ingest still at work, so left alone
@@ -141,7 +142,8 @@ def test_two_ingests_at_once_into_one_server_store_each_article_once(chroma_serv
     for run in runs:
         out, err = run.communicate(timeout=600)
         assert run.returncode == 0, err
-    archive = Archive(Settings(store=tmp_path / "reader", chroma_url=chroma_server, collection=collection), embedder)
+    settings = StoreSettings(store=tmp_path / "reader", chroma_url=chroma_server, collection=collection)
+    archive = Archive(settings, embedder)
     assert_every_article_once(archive, urls)
     assert CliRunner().invoke(main, ["doctor", "--store", str(tmp_path / "reader"), "--chroma-url", chroma_server],
                               env={"ARCHIVE_CHAT_COLLECTION": collection}).exit_code == 0

@@ -7,10 +7,10 @@ from datetime import date
 import numpy as np
 
 import vectorstore.dense
+from vectorstore.bm25 import Bm25Index
 from vectorstore.dense import nearest_allowed
 from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
-from vectorstore.lexical import LexicalIndex
 
 QUERY = "What did the president say about the economy?"
 STORIES = [  # (date, source, text): short, so the test embeds little
@@ -38,19 +38,19 @@ def test_filtered_nearest_matches_exact_search(archive, tmp_path, monkeypatch):
     for i, (day, source, text) in enumerate(STORIES):
         (tmp_path / f"{i}.md").write_text(f"---\ndate: {day}\nsource: {source}\n---\n# Story {i}\n\n{text}\n")
     Ingestor(archive).run([tmp_path / f"{i}.md" for i in range(len(STORIES))], progress=False)
-    vector, lexical = archive.embedder.embed_query(QUERY), archive.bm25
+    vector, index = archive.embedder.embed_query(QUERY), archive.bm25_index()
     since = Filters(since=date(2022, 10, 4))
-    assert 0 < since.mask(lexical).sum() < len(lexical.rows)
+    assert 0 < since.mask(index.columns).sum() < len(index.rows)
     for cost in (0, 10**9):  # always over-fetch and keep the allowed; always search among the allowed ids
         monkeypatch.setattr(vectorstore.dense, "_NEIGHBOUR_COST", cost)
         for filters in (Filters(), since, Filters(sources=("Daily",)), Filters(sources=("no such source",))):
             for k in (1, 3, 20):
-                got = nearest_allowed(archive.parts.chunks, lexical, vector, k, filters)
+                got = nearest_allowed(archive.parts.chunks, index, vector, k, filters)
                 assert [cid for cid, _ in got] == exact(archive, vector, k, filters.where()), (cost, filters, k)
 
-    missing = lexical.rows[0]  # a chunk BM25 allows but Chroma lost: the id list fails, Chroma filters itself
-    archive.delete_chunks([missing])
-    got = nearest_allowed(archive.parts.chunks, lexical, vector, 5, since)
+    missing = index.rows[0]  # a chunk BM25 allows but Chroma lost: the id list fails, Chroma filters itself
+    archive.write.delete_chunks([missing])
+    got = nearest_allowed(archive.parts.chunks, index, vector, 5, since)
     assert [cid for cid, _ in got] == exact(archive, vector, 5, since.where()) and missing not in dict(got)
 
 
@@ -61,7 +61,7 @@ def test_without_an_index_the_filter_is_applied_to_neighbours_read_with_their_me
     for i, (day, source, text) in enumerate(STORIES):
         (tmp_path / f"{i}.md").write_text(f"---\ndate: {day}\nsource: {source}\n---\n# Story {i}\n\n{text}\n")
     Ingestor(archive).run([tmp_path / f"{i}.md" for i in range(len(STORIES))], progress=False)
-    vector, empty = archive.embedder.embed_query(QUERY), LexicalIndex(tmp_path / "no index")
+    vector, empty = archive.embedder.embed_query(QUERY), Bm25Index(tmp_path / "no index")
     wheres = []
     real = vectorstore.dense.nearest
     monkeypatch.setattr(vectorstore.dense, "nearest", lambda *a, **kw: wheres.append(kw.get("where")) or real(*a, **kw))

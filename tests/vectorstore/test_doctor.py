@@ -13,13 +13,12 @@ from conftest import SEED, by_path, consistent
 
 from assistant import Assistant
 from assistant.cli import main
-from vectorstore import connect
 from vectorstore.article import Article, Chunk
+from vectorstore.bm25 import Bm25Index
 from vectorstore.chroma import NO_VECTOR, chunk_ids, chunk_record
 from vectorstore.doctor import check, fix
 from vectorstore.ingest import Ingestor
-from vectorstore.lexical import LexicalIndex
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreSettings
 from vectorstore.store import Archive
 
 HAMAS = "Who headed the Hamas delegation that met Hezbollah in Beirut?"
@@ -54,7 +53,7 @@ def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
     healthy_ids = consistent(archive)
     (seed_id,) = by_path(archive)[str(SEED)]
     seed_chunks = chunk_ids(seed_id, dict(archive.records())[seed_id])
-    archive.delete_chunks(seed_chunks[:2])  # chunks lost from a committed article
+    archive.write.delete_chunks(seed_chunks[:2])  # chunks lost from a committed article
     orphan = stray_chunk(archive)
     gone = Article("An article deleted by hand.", url="https://example.org/gone")
     archive.parts.aliases.upsert(ids=["dup"], embeddings=[NO_VECTOR], metadatas=[{"article_id": gone.id, "path": ""}])
@@ -92,7 +91,7 @@ def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
 
 
 def test_recent_uncommitted_chunks_are_left_for_the_ingest_writing_them(tmp_path, embedder):
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
     young = stray_chunk(archive, written=time.time())
     report = check(archive)
@@ -103,23 +102,23 @@ def test_recent_uncommitted_chunks_are_left_for_the_ingest_writing_them(tmp_path
 
 
 def test_an_index_from_before_stemming_is_rebuilt(tmp_path, embedder):
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
     (archive.folder / "bm25" / "version.json").unlink()  # as built before indexes recorded the store version
     assert check(archive).healthy  # brought up to date as any reader would
-    assert LexicalIndex(archive.folder / "bm25").token == archive.version()
+    assert Bm25Index(archive.folder / "bm25").token == archive.version()
 
 
 def test_a_store_from_before_chroma_held_articles_is_moved_once(tmp_path, embedder):
     """An older store (SQLite docstore beside its vectors) is upgraded in place when first opened: same answers."""
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([SEED, short_news(tmp_path / "news.jsonl")], progress=False)
     healthy_ids = consistent(archive)
     records = dict(archive.records())
     legacy_sqlite(archive, records)
     archive.parts.articles.delete(ids=list(records))
     archive.parts.comments.delete(ids=list(records))
-    connect.release(archive.folder)
+    archive.close()
 
     reopened = Archive(archive.settings, embedder)
     assert reopened.stats()["articles"] == len(records)
@@ -144,7 +143,7 @@ def legacy_sqlite(archive: Archive, records: dict[str, dict]) -> None:
                 article_id, meta["content_hash"], stored.title, stored.url, stored.source, stored.published,
                 json.dumps(stored.authors), stored.path, meta.get("line"), stored.ingested_at, stored.text,
                 stored.comments, "[]", None))
-        for cid, text, m in archive.chunk_rows():
+        for cid, text, m in archive.read.chunk_rows():
             db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", (cid.split("@")[0], m["article_id"], m["section"],
                                                                     m["index"], m["char_start"], m["char_end"], text))
     got = archive.parts.chunks.get(include=["embeddings", "documents", "metadatas"])  # keyed as they were then
@@ -155,7 +154,7 @@ def legacy_sqlite(archive: Archive, records: dict[str, dict]) -> None:
 
 
 def test_doctor_on_a_full_disk_is_one_line(tmp_path, embedder, monkeypatch):
-    archive = Archive(Settings(store=tmp_path / "store"), embedder)
+    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
 
     def full(*args, **kwargs):

@@ -16,7 +16,7 @@ from vectorstore.clean import clean
 from vectorstore.embed import Embedder
 from vectorstore.ingest import Ingestor
 from vectorstore.load import load
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreSettings
 from vectorstore.store import Archive
 
 
@@ -123,7 +123,7 @@ def test_store_keeps_the_backend_its_vectors_came_from(archive, tmp_path, embedd
     archive.parts.state.delete(ids=["embedding"])
     assert Archive(archive.settings.model_copy(update={"embed_backend": "onnx-int8"})).embedder.backend == "torch"
     # A new store takes the setting.
-    assert Archive(Settings(store=tmp_path / "new", embed_backend="torch")).embedder.backend == "torch"
+    assert Archive(StoreSettings(store=tmp_path / "new", embed_backend="torch")).embedder.backend == "torch"
 
 
 def test_unknown_backend_is_refused():
@@ -160,7 +160,7 @@ def test_torch_backend_embeds_on_the_configured_device(monkeypatch, torch_embedd
     monkeypatch.delenv("ARCHIVE_CHAT_DEVICE", raising=False)
     assert Embedder(backend="torch").device is None  # unset: default_device() when the model loads
     monkeypatch.setenv("ARCHIVE_CHAT_DEVICE", "cpu")
-    assert Settings().device == "cpu"
+    assert StoreSettings().device == "cpu"
     on_cpu = Embedder(backend="torch")
     assert on_cpu.device == "cpu" and on_cpu.model.device.type == "cpu"
     assert np.allclose(on_cpu.embed_query("harbour"), torch_embedder.embed_query("harbour"), atol=1e-6)

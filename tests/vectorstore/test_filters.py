@@ -56,12 +56,12 @@ def test_where_is_the_chroma_clause():
 
 def _wanted(filters: Filters, row: dict) -> bool:
     """The filter's meaning, spelled out on a stored chunk's row."""
-    day = date.fromisoformat(row["published"][:10]) if row["published"] else None
-    return ((filters.include_comments or row["section"] == "body")
+    day = date.fromisoformat(row.article.published[:10]) if row.article.published else None
+    return ((filters.include_comments or row.section == "body")
             and (not filters.since or (day is not None and day >= filters.since))
             and (not filters.until or (day is not None and day <= filters.until))
-            and (not filters.sources or row["source"] in filters.sources)
-            and (not filters.article_ids or row["article_id"] in filters.article_ids))
+            and (not filters.sources or row.article.source in filters.sources)
+            and (not filters.article_ids or row.article.id in filters.article_ids))
 
 
 @pytest.mark.parametrize("filters", [
@@ -70,11 +70,11 @@ def _wanted(filters: Filters, row: dict) -> bool:
     Filters(until=date(2019, 12, 31), sources=("usatoday.com",)),
 ], ids=["body", "everything", "cnn", "since-october", "usatoday-before-2020"])
 def test_mask_and_where_let_through_the_same_chunks(news_store, filters):
-    index, chunks = news_store.bm25, news_store.parts.chunks
+    index, chunks = news_store.bm25_index(), news_store.parts.chunks
     rows = news_store.passages(list(index.rows))
     expected = {cid for cid, row in rows.items() if _wanted(filters, row)}
     assert expected and (len(expected) < len(rows) or filters == Filters(include_comments=True))
-    mask = filters.mask(index)
+    mask = index.mask(filters)
     assert (set(index.rows) if mask is None else set(index.rows[mask > 0])) == expected
     probe = news_store.embedder.embed_query("news")
     assert {cid for cid, _ in nearest(chunks, probe, chunks.count(), filters.where())} == expected

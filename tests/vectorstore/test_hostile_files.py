@@ -32,7 +32,7 @@ from vectorstore.clean import clean
 from vectorstore.ingest import Ingestor
 from vectorstore.load import SUPPORTED, load
 from vectorstore.load.records import MAX_RECORD_BYTES
-from vectorstore.settings import Settings
+from vectorstore.settings import StoreSettings
 
 MiB = 1024 * 1024
 HANG = 120  # seconds: far beyond what any case here needs; only a hang (or a quadratic blow-up) reaches it
@@ -428,7 +428,7 @@ def test_empty_files(workdir, kind):
 
 
 def test_file_over_the_size_limit_is_refused_by_name(workdir):
-    limit = Settings().max_file_mb
+    limit = StoreSettings().max_file_mb
     path = sparse(workdir / "over.jsonl", (limit + 1) * MiB, head=json.dumps(GOOD).encode() + b"\n")
     (refused,) = load(path, max_bytes=limit * MiB)
     assert str(refused) == f"{path}: file too large ({limit + 1} MB > {limit} MB limit)"
@@ -497,7 +497,7 @@ def test_ingest_batch_of_good_and_hostile_files(tmp_path, embedder):
     write(folder / "long-heading.md", f"# Harbour{SPACES}news\n\nThe harbour reopened on Monday.\n".encode())
     sparse(folder / "big.jsonl", 200 * MiB, json.dumps({"title": "Tram", "text": "The tram line to the hospital "
            "opened on Sunday with free rides."}).encode() + b"\n", b"\n")
-    sparse(folder / "over.jsonl", (Settings().max_file_mb + 1) * MiB)
+    sparse(folder / "over.jsonl", (StoreSettings().max_file_mb + 1) * MiB)
 
     archive = fresh_archive(tmp_path, embedder)
     lines: list[str] = []

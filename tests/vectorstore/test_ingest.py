@@ -23,7 +23,7 @@ def test_seed_ingested_with_metadata_and_sections(archive):
     stored = archive.article(article_id)
     assert stored.title.startswith("Beirut – Hamas Leader")
     assert "Ahmed Abdel Hadi" in stored.text and "Please enter" not in stored.text
-    sections = {chunk(archive, c)["section"] for c in consistent(archive)}
+    sections = {chunk(archive, c).section for c in consistent(archive)}
     assert sections == {"body", "comments"}
 
 
@@ -42,7 +42,7 @@ def test_reingest_is_a_no_op_and_a_change_replaces_chunks(archive, tmp_path):
     assert (changed.updated, changed.unchanged) == (1, 5)
     after = consistent(archive)
     assert len(after) < len(before)
-    assert any("lunar eclipse" in chunk(archive, c)["text"] for c in after)
+    assert any("lunar eclipse" in chunk(archive, c).text for c in after)
 
 
 def test_duplicate_story_stored_once_with_every_source(archive, tmp_path):
@@ -67,7 +67,7 @@ def test_prune_removes_articles_of_deleted_files(archive, tmp_path):
     summary = Ingestor(archive).run([folder], prune=True, progress=False)
     assert summary.pruned == 1
     assert archive.stats()["articles"] == 1
-    assert all("harbour" not in chunk(archive, c)["text"] for c in consistent(archive))
+    assert all("harbour" not in chunk(archive, c).text for c in consistent(archive))
 
 
 def test_bad_files_are_named_and_the_batch_goes_on(tmp_path):

@@ -19,7 +19,7 @@ from warcio.warcwriter import WARCWriter
 from vectorstore import load as loaders
 from vectorstore.article import Article, LoadError
 from vectorstore.dates import to_iso
-from vectorstore.load import SUPPORTED, iter_files, load
+from vectorstore.load import SUPPORTED, iter_files, load, warc
 
 PARAGRAPHS = (
     "<p>The council voted on Tuesday to approve the new bridge over the river, ending a decade of debate.</p>"
@@ -447,3 +447,39 @@ def test_garbage_in_a_warc_names_the_record(tmp_path):
     first, broken = load(write(tmp_path / "bad.warc", data + b"this is not a WARC record\r\n\r\n"))
     assert (first.title, first.line) == ("First Story", 2)
     assert isinstance(broken, LoadError) and broken.line == 3 and "WARC record 3" in broken.reason
+
+
+def mixed_warc(path: Path) -> Path:
+    """A crawl as it comes: a request before each response, an image, a 404 and two HTML pages."""
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=path.suffix == ".gz")
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
+        for url, status, content_type, body in PAGES:
+            ask = StatusAndHeaders(f"GET {url} HTTP/1.1", [("Host", "example.com")], is_http_request=True)
+            writer.write_record(writer.create_warc_record(url, "request", payload=BytesIO(b""), http_headers=ask))
+            http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http))
+    return path
+
+
+@pytest.mark.parametrize("name", ["a.warc", "a.warc.gz"])
+def test_warc_count_is_the_articles_it_gives_from_headers_alone(tmp_path, name, monkeypatch):
+    """The total the progress bar shows before a crawl is read: its HTML pages, and no payload read to count them."""
+    path = mixed_warc(tmp_path / name)
+    articles = [item for item in load(path) if isinstance(item, Article)]
+    assert [a.title for a in articles] == ["First Story", "Second Story"]
+    monkeypatch.setattr(warc.ArcWarcRecord, "content_stream", lambda self: pytest.fail("read a payload"))
+    monkeypatch.setattr(warc, "from_html", lambda *args, **kw: pytest.fail("parsed a page"))
+    assert warc.count(path) == loaders.expected(path) == len(articles) == 2
+
+
+@pytest.mark.parametrize("name", ["a.warc", "a.warc.gz"])
+def test_warc_count_of_a_damaged_file_never_raises(tmp_path, name):
+    data = mixed_warc(tmp_path / name).read_bytes()
+    cut = tmp_path / "cut" / name
+    for end in range(0, len(data), max(1, len(data) // 60)):
+        assert 1 <= loaders.expected(write(cut, data[:end])) <= 2, end  # what came before the damage, at least 1
+    garbage = write(tmp_path / "bad" / name, data[: len(data) // 2] + b"\x00not a WARC record\r\n\r\n" * 50)
+    assert 1 <= loaders.expected(garbage) <= 2
+    assert loaders.expected(write(tmp_path / "junk" / name, b"\x1f\x8b this is no archive")) == 1
+    assert loaders.expected(tmp_path / "missing" / name) == 1

@@ -29,12 +29,12 @@ def test_articles_round_trip_with_their_chunks_and_comments(archive):
     assert (stored.text, stored.comments, stored.title, stored.source, stored.published, stored.authors) == (
         FERRY.text, FERRY.comments, "Ferry strike", "Harbour Daily", "2024-03-01", ["Ana Reis"])
     assert archive.article("no-such-id") is None
-    ids = [cid for cid, _, _ in archive.chunk_rows()]
+    ids = [cid for cid, _, _ in archive.read.chunk_rows()]
     rows = archive.passages(ids)
-    assert {r["section"] for r in rows.values() if r["article_id"] == FERRY.id} == {"body", "comments"}
+    assert {r.section for r in rows.values() if r.article.id == FERRY.id} == {"body", "comments"}
     for row in rows.values():
-        text = archive.section_texts([(row["article_id"], row["section"])])[(row["article_id"], row["section"])]
-        assert text[row["char_start"] : row["char_end"]] == row["text"]
+        text = archive.section_texts([(row.article.id, row.section)])[(row.article.id, row.section)]
+        assert text[row.char_start : row.char_end] == row.text
 
 
 def test_browse_and_stats_follow_writes(archive):
@@ -53,15 +53,15 @@ def test_browse_and_stats_follow_writes(archive):
 
 def test_a_new_version_replaces_the_old_whole(archive):
     records = put(archive, FERRY)
-    old_ids = {cid for cid, _, _ in archive.chunk_rows()}
+    old_ids = {cid for cid, _, _ in archive.read.chunk_rows()}
     changed = Article("The ferry strike ended on Monday with a pay rise.", FERRY.title, FERRY.url, FERRY.source,
                       "2024-03-04", path="ferry.md")
     put(archive, changed, old=records)
-    new_ids = {cid for cid, _, _ in archive.chunk_rows()}
+    new_ids = {cid for cid, _, _ in archive.read.chunk_rows()}
     assert not new_ids & old_ids  # keyed by content: a new version has new chunk ids, the old ones are gone
     assert archive.article(FERRY.id).text == changed.text and archive.article(FERRY.id).comments == ""
     passages = archive.passages(sorted(new_ids))
-    assert passages and all("pay rise" in r["text"] for r in passages.values())
+    assert passages and all("pay rise" in r.text for r in passages.values())
 
 
 def test_chunks_of_no_committed_article_are_never_read(archive):
@@ -84,29 +84,29 @@ def test_delete_removes_an_article_everywhere(archive):
     removed = archive.delete_articles([FERRY.id])
     assert removed and archive.article(FERRY.id) is None and archive.aliases() == {}
     assert archive.parts.comments.get(ids=[FERRY.id])["ids"] == []
-    assert {cid for cid, _, _ in archive.chunk_rows()}.isdisjoint(removed)
-    assert archive.lexical("Lisbon ferry crews", 5) == [] and archive.lexical("cherry blossom frost", 5)
+    assert {cid for cid, _, _ in archive.read.chunk_rows()}.isdisjoint(removed)
+    assert archive.bm25_search("Lisbon ferry crews", 5) == [] and archive.bm25_search("cherry blossom frost", 5)
 
 
 def test_dense_and_lexical_search_honour_filters(archive):
     put(archive, FERRY, FROST)
-    archive.refresh_lexical(wait=True)
+    archive.refresh_bm25(wait=True)
     vector = archive.embedder.embed_query("What happened to the fruit trees?")
-    assert archive.dense(vector, 1)[0][0].startswith(FROST.id)
+    assert archive.dense_search(vector, 1)[0][0].startswith(FROST.id)
     march = Filters(until=date(2024, 3, 31))
-    assert {cid.split(":")[0] for cid, _ in archive.dense(vector, 5, march)} == {FERRY.id}
-    assert archive.lexical("cherry blossom", 5, Filters(sources=("Harbour Daily",))) == []
-    assert archive.lexical("cherry blossom", 5, Filters(sources=("Garden Weekly",)))
-    comments = {cid for cid, _ in archive.lexical("pay awful", 5, Filters(include_comments=True))}
-    assert comments and not {cid for cid, _ in archive.lexical("pay awful", 5)} & {c for c in comments
+    assert {cid.split(":")[0] for cid, _ in archive.dense_search(vector, 5, march)} == {FERRY.id}
+    assert archive.bm25_search("cherry blossom", 5, Filters(sources=("Harbour Daily",))) == []
+    assert archive.bm25_search("cherry blossom", 5, Filters(sources=("Garden Weekly",)))
+    comments = {cid for cid, _ in archive.bm25_search("pay awful", 5, Filters(include_comments=True))}
+    assert comments and not {cid for cid, _ in archive.bm25_search("pay awful", 5)} & {c for c in comments
                                                                                     if ":comments:" in c}
     assert archive.exists()
 
 
 def test_while_bm25_is_current_a_question_reads_chroma_only_for_its_version(archive, monkeypatch):
     put(archive, FERRY, FROST)
-    archive.refresh_lexical(wait=True)
-    ids = [cid for cid, _, _ in archive.chunk_rows()]
+    archive.refresh_bm25(wait=True)
+    ids = [cid for cid, _, _ in archive.read.chunk_rows()]
     keys = {(cid.split(":")[0], cid.split(":")[1]) for cid in ids}
     from_chroma = archive.passages(ids), archive.section_texts(keys)  # before any question: read from Chroma
     reads: list[str] = []
@@ -114,13 +114,13 @@ def test_while_bm25_is_current_a_question_reads_chroma_only_for_its_version(arch
         part = getattr(archive.parts, name)
         monkeypatch.setattr(part, "get", lambda *a, _get=part.get, _name=name, **kw: reads.append(_name) or _get(
             *a, **kw))
-    assert archive.bm25.token == archive.version()  # what a question does first: read the version
+    assert archive.bm25_index().token == archive.version()  # what a question does first: read the version
     assert (archive.passages(ids), archive.section_texts(keys)) == from_chroma and reads == []
     changed = Article("The ferry strike ended on Monday with a pay rise.", FERRY.title, FERRY.url, FERRY.source,
                       "2024-03-04", path="ferry.md")
     new = put(archive, changed, old={FERRY.id: archive.parts.articles.get(ids=[FERRY.id])["metadatas"][0]})
     reads.clear()
-    archive._seen_version = archive.version()  # BM25 is behind now: a replica answering before its rebuild
-    fresh = [cid for cid, _, _ in archive.chunk_rows() if cid.startswith(FERRY.id)]
-    assert new and all("pay rise" in r["text"] for r in archive.passages(fresh).values()) and "chunks" in reads
+    archive.cache.seen_version = archive.version()  # BM25 is behind now: a replica answering before its rebuild
+    fresh = [cid for cid, _, _ in archive.read.chunk_rows() if cid.startswith(FERRY.id)]
+    assert new and all("pay rise" in r.text for r in archive.passages(fresh).values()) and "chunks" in reads
     assert archive.section_texts([(FERRY.id, "body")])[(FERRY.id, "body")] == changed.text

@@ -11,9 +11,9 @@ import pytest
 from conftest import fresh_archive
 
 from vectorstore.article import Article, Chunk
+from vectorstore.bm25 import Bm25Index
 from vectorstore.doctor import check
 from vectorstore.filters import Filters
-from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Archive
 
 URL = "https://example.org/varnholm-lighthouse"
@@ -83,19 +83,19 @@ def colours(rows) -> set[str]:
 
 def test_dense_search_under_a_filter_skips_chunks_deleted_mid_query(rewritten, embedder):
     archive, hook = rewritten
-    archive.refresh_lexical(force=True)  # the amber index, whose filter columns decide nothing once rows vanish
-    empty = LexicalIndex(archive.folder / "none")  # no index: neighbours are read with their metadata
+    archive.refresh_bm25(force=True)  # the amber index, whose filter columns decide nothing once rows vanish
+    empty = Bm25Index(archive.folder / "none")  # no index: neighbours are read with their metadata
     double = hook()
-    found = archive.dense(embedder.embed_query("beam light"), CHUNKS, Filters(), index=empty)
+    found = archive.dense_search(embedder.embed_query("beam light"), CHUNKS, Filters(), index=empty)
     assert double.gaps == 1  # the article was rewritten between the ids and their metadata
     rows = archive.passages([cid for cid, _ in found])
-    assert len(rows) == CHUNKS and colours(r["text"] for r in rows.values()) == {"violet"}
+    assert len(rows) == CHUNKS and colours(r.text for r in rows.values()) == {"violet"}
 
 
 def test_passages_read_while_their_version_is_replaced_are_absent(rewritten, embedder):
     archive, hook = rewritten
-    empty = LexicalIndex(archive.folder / "none")  # no BM25 copy to read the passages from: Chroma is read
-    amber = [cid for cid, _ in archive.dense(embedder.embed_query("beam light"), CHUNKS, Filters(), index=empty)]
+    empty = Bm25Index(archive.folder / "none")  # no BM25 copy to read the passages from: Chroma is read
+    amber = [cid for cid, _ in archive.dense_search(embedder.embed_query("beam light"), CHUNKS, Filters(), index=empty)]
     assert len(amber) == CHUNKS
     double = hook()
     assert archive.passages(amber) == {}  # replaced, so not read: neither an error nor half an article
@@ -105,13 +105,13 @@ def test_passages_read_while_their_version_is_replaced_are_absent(rewritten, emb
 def test_bm25_rebuild_indexes_one_version_when_chunks_vanish_mid_walk(rewritten):
     archive, hook = rewritten
     double = hook()
-    index = archive.build_lexical("during a rewrite")
+    index = archive.build_bm25("during a rewrite")
     assert double.gaps == 1
     # The amber record was read before the rewrite and its chunks after it: they are gone, so none is indexed, and
     # the rebuild finishes (the next one, for the new version token, indexes violet).
     assert index.ids == []
     archive.parts.chunks = double._collection
-    assert colours(archive.build_lexical("after").row(cid)["text"] for cid in archive.bm25.ids) == {"violet"}
+    assert colours(archive.build_bm25("after").passage(cid).text for cid in archive.bm25_index().ids) == {"violet"}
 
 
 def test_doctor_reads_past_a_stray_chunk_deleted_mid_check(tmp_path, embedder):
@@ -121,7 +121,7 @@ def test_doctor_reads_past_a_stray_chunk_deleted_mid_check(tmp_path, embedder):
     stray = Chunk(article.id, "body", 9, 0, 9, "amber stray", "uncommitted")  # an ingest that died before its commit
     archive.parts.chunks.upsert(ids=[stray.id], embeddings=archive.embedder.embed_documents([stray.text]),
                                 documents=[stray.text], metadatas=[{"article_id": article.id, "section": "body"}])
-    archive.refresh_lexical(force=True, wait=True)
+    archive.refresh_bm25(force=True, wait=True)
     chunks_collection = archive.parts.chunks
     archive.parts.chunks = TwoStepReads(chunks_collection, lambda: chunks_collection.delete(ids=[stray.id]))
     report = check(archive, grace=0)  # another doctor --fix drops the stray between the ids and their metadata

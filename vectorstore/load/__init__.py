@@ -61,8 +61,11 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def expected(path: Path) -> int:
     """About how many articles a file holds, counted cheaply before it is read, so progress has a total and a time
-    left: a JSONL's non-blank lines, a CSV's rows less its header; one for every other file (a WARC's or a JSON
-    array's count would cost a full read). A wrong guess only makes the bar jump at the file's end."""
+    left: a JSONL's non-blank lines, a CSV's rows less its header, a WARC's HTML pages (record headers only); one
+    for every other file (a JSON array's count would cost a full parse). A wrong guess only makes the bar jump at
+    the file's end."""
+    if suffix(path) in (".warc", ".warc.gz"):
+        return warc.count(path)  # never raises
     try:
         if suffix(path) == ".jsonl":
             with path.open("rb") as stream:

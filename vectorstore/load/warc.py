@@ -63,13 +63,32 @@ def _cut_short(path: Path, number: int) -> LoadError:
     return LoadError(str(path), f"WARC record {number} is cut short (truncated file?)", number)
 
 
-def _page(record: ArcWarcRecord, path: str) -> Article | LoadError | None:
-    """An article from a successful HTML response; other records (requests, images, 404s...) give None."""
+def count(path: Path) -> int:
+    """The records `load` would make articles of (at least 1), from their headers alone, so an ingest's progress
+    has a total: payloads are left unread (warcio skips them) and no HTML is parsed. Never raises: a damaged or
+    truncated file gives what was counted before the damage, and `load` reports the rest."""
+    found = 0
+    try:
+        with path.open("rb") as stream:
+            for record in _Records(stream):
+                found += 1 if _is_page(record) else 0
+    except Exception:  # the assorted warcio failures `load` reports as errors; a count is only a guess
+        pass
+    return max(1, found)
+
+
+def _is_page(record: ArcWarcRecord) -> bool:
+    """A successful HTML response, the only kind of record that becomes an article (requests, images, 404s don't)."""
     if record.rec_type != "response" or record.http_headers is None:
-        return None
+        return False
     status = record.http_headers.get_statuscode() or ""
     content_type = record.http_headers.get_header("Content-Type") or ""
-    if not status.startswith("2") or "html" not in content_type.lower():
+    return status.startswith("2") and "html" in content_type.lower()
+
+
+def _page(record: ArcWarcRecord, path: str) -> Article | LoadError | None:
+    """An article from a successful HTML response; other records (requests, images, 404s...) give None."""
+    if not _is_page(record):
         return None
     url = record.rec_headers.get_header("WARC-Target-URI") or ""
     page = record.content_stream().read(MAX_PAGE_BYTES + 1)

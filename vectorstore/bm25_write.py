@@ -9,7 +9,11 @@ filter columns are packed arrays; what stays in memory is the token ids, about 4
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -17,13 +21,11 @@ import numpy as np
 import Stemmer
 
 from vectorstore.article import BODY, StoredArticle
-from vectorstore.chroma import day_number
+from vectorstore.bm25_files import FORMAT, STEMMER, Bm25Files
+from vectorstore.chroma import Indexed
+from vectorstore.dates import day_number
 from vectorstore.texts import TextWriter
 
-FORMAT = 2  # what version.json says of an index written here; an index without it is rebuilt, not read
-STEMMER = "english"
-CHUNKS, SECTIONS, SECTION_KEYS = "chunks.txt", "sections.txt", "sections.json"
-IDS, COLUMNS, CATALOGUE, VERSION = "ids.json", "columns.npz", "catalogue.json", "version.json"
 PLACE = ("index", "char_start", "char_end")  # a chunk's place in its article section
 
 
@@ -31,12 +33,12 @@ def catalogue_entry(article: StoredArticle) -> dict:
     return {"title": article.title, "source": article.source, "url": article.url, "published": article.published}
 
 
-class IndexWriter:
+class Bm25Writer:
     """Collects articles and their (chunk id, text, chunk metadata) rows into a new index folder."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.chunk_texts, self.section_texts = TextWriter(folder / CHUNKS), TextWriter(folder / SECTIONS)
+        self.files = Bm25Files(folder)
+        self.chunk_texts, self.section_texts = TextWriter(self.files.chunks), TextWriter(self.files.sections)
         self.tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer(STEMMER))
         self.tokens: list[array] = []
         self.ids: list[str] = []
@@ -71,7 +73,7 @@ class IndexWriter:
         """Index the tokens and write everything beside the texts."""
         self.chunk_texts.close()
         self.section_texts.close()
-        (self.folder / SECTION_KEYS).write_text(json.dumps(self.section_keys))
+        self.files.section_keys.write_text(json.dumps(self.section_keys))
         if self.ids:
             vocab = self.tokenizer.get_vocab_dict()
             self.tokenizer = None  # its word maps (a million words at 1M chunks) are not needed to index
@@ -79,11 +81,30 @@ class IndexWriter:
             retriever = bm25s.BM25(csc_backend="scipy")
             retriever.index(bm25s.tokenization.Tokenized(self.tokens, vocab), show_progress=False)
             self.tokens.clear()
-            retriever.save(str(self.folder))
-        (self.folder / IDS).write_text(json.dumps(self.ids))
-        np.savez(self.folder / COLUMNS, **{name: np.frombuffer(values, dtype=values.typecode)
+            retriever.save(str(self.files.folder))
+        self.files.ids.write_text(json.dumps(self.ids))
+        np.savez(self.files.columns, **{name: np.frombuffer(values, dtype=values.typecode)
                                             for name, values in self.columns.items()},
                  sources=np.array(list(self.codes["source"]) or [""]),
                  articles=np.array(list(self.codes["article"]) or [""]))
-        (self.folder / CATALOGUE).write_text(json.dumps(self.catalogue))
-        (self.folder / VERSION).write_text(json.dumps({**version, "format": FORMAT}))
+        self.files.catalogue.write_text(json.dumps(self.catalogue))
+        self.files.version.write_text(json.dumps({**version, "format": FORMAT}))
+
+
+def rebuild(articles: Iterable[Indexed], folder: Path, token: str) -> None:
+    """Index each article's (chunk id, text, chunk metadata) rows, keep its section texts beside them, and swap
+    the new index folder in atomically. Streamed: a million chunks never sit in memory."""
+    started = time.time()
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    writer = Bm25Writer(tmp)
+    for article, sections, chunks in articles:
+        writer.add(article, sections, chunks)
+    writer.finish({"token": token, "at": started})
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
