@@ -19,7 +19,7 @@ def record(path: Path, answer: dict, rating: str, note: str = "") -> dict:
         raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
     line = {
         "question": answer["question"], "answer": answer["answer"], "refused": answer["refused"],
-        "citations": [{k: c[k] for k in ("n", "article_id", "title", "url", "excerpt")} for c in answer["citations"]],
+        "citations": answer["citations"],  # each as Citation.to_json wrote it: a rated answer's cards, whole
         "sources": [c["url"] or c["article_id"] for c in answer["citations"]],
         "rating": rating, "note": note.strip(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

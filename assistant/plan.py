@@ -80,12 +80,17 @@ def question_kind(question: str) -> Kind:
     return "fact"
 
 
-def subject_terms(question: str) -> dict[str, float]:
+def subject_terms(question: str, when: str = "") -> dict[str, float]:
     """What the question is about: its nouns, names and numbers (weighted as retrieval weighs them), not its verbs
     or the words that frame it ("how did coverage of X change over time"): "What caused the fire?" is about a
-    fire, not about anything "caused"."""
-    nouns = {w for token in tag([question])[0] if token.pos_ in _ABOUT for w in terms(token.text)}
-    return {t: w for t, w in weights(question).items()
+    fire, not about anything "caused". `when`: the question's time phrase ("in May 2022" is when, not what), left
+    out after tagging the question whole (the tags the question's kind was read with, not a second tagging)."""
+    start = question.find(when) if when else -1
+    said = range(start, start + len(when)) if start >= 0 else range(0)
+    nouns = {w for token in tag([question])[0] if token.pos_ in _ABOUT and token.idx not in said
+             for w in terms(token.text)}
+    rest = question[: said.start] + " " + question[said.stop :] if said else question
+    return {t: w for t, w in weights(rest).items()
             if t in nouns and t not in _FRAMING and not t.isdigit()}  # a year is the time frame, filtered apart
 
 
@@ -108,5 +113,5 @@ def plan(question: str, history: list[tuple[str, str]], filters: Filters, k: int
         filters = filters.narrowed(since, until, f"{phrase!r}: {since or '…'} to {until or '…'}")
     query = retrieval_query(question, history)
     follows = query != question  # the earlier turn's words were carried: the question leans on it
-    about = query.replace(frame[2], " ") if frame else query  # "in May 2022" is when, not what: no subject
-    return QuestionPlan(question, question_kind(question), query, filters, k, follows, subject_terms(about))
+    subject = subject_terms(query, frame[2] if frame else "")
+    return QuestionPlan(question, question_kind(question), query, filters, k, follows, subject)

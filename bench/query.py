@@ -208,6 +208,12 @@ def measure(store: Path, url: str | None, server_pid: int | None, questions_path
     row["concurrent"] = concurrent(ask, questions, clients, pids)
     if server_pid:
         row["server_rss_mb"], row["server_peak_rss_mb"] = proc_rss_mb(server_pid)
+    if not server_pid:  # in one process, so each stage's CPU is this process's
+        from stages import REST, breakdown
+
+        found, mean = breakdown(assistant, questions)
+        staged = found.per_question()
+        row["stages"] = {"cpu_ms": {**staged, REST: mean - sum(staged.values())}, "total_cpu_ms": mean}
     row["chunks"] = assistant.archive.stats()["chunks"]
     row["embed_backend"] = assistant.archive.embedder.backend
     return row
@@ -401,6 +407,21 @@ def tables(rows: list[dict], clients: int) -> str:
             + table(SCALE, [scale_cells(r) for r in rows], clients))
 
 
+def stage_table(rows: list[dict]) -> str:
+    """CPU ms per question, stage by stage, for each embedded store (bench/stages.py)."""
+    staged = [r for r in rows if "stages" in r]
+    if not staged:
+        return ""
+    names = list(dict.fromkeys(name for r in staged for name in r["stages"]["cpu_ms"]))
+    head = ("stage (CPU ms/question)", *(f"{r['chunks']:,}" for r in staged))
+    body = [[name, *(f"{r['stages']['cpu_ms'].get(name, 0.0):.1f}" for r in staged)] for name in names]
+    body.append(["ask, total", *(f"{r['stages']['total_cpu_ms']:.1f}" for r in staged)])
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ["  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(line, widths, strict=True)))
+             for line in (head, *body)]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
 def targets(rows: list[dict]) -> list[tuple[str, bool]]:
     """The issue's targets at the largest embedded size, and how ask latency grew against the archive."""
     embedded = sorted((r for r in rows if r["mode"] == "embedded"), key=lambda r: r["chunks"])
@@ -533,6 +554,7 @@ def main() -> None:
             print(tables(rows[-1:], args.clients), file=sys.stderr, flush=True)
     print(f"CPU: {cpu_line()}")
     print(tables(rows, args.clients) if rows else "")
+    print(stage_table(rows))
     print(replica_table(replicas, args.clients) if replicas else "")
     checks = targets(rows) + replica_targets(replicas)
     for text, passed in checks:

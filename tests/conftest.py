@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -86,6 +87,22 @@ def archive(request, tmp_path, embedder) -> Archive:
     """An empty archive, once on the embedded store and once on a Chroma server (own collection per test)."""
     url = request.getfixturevalue("chroma_server") if request.param == "server" else None
     settings = Settings(store=tmp_path / "store", chroma_url=url, collection=f"t{abs(hash(tmp_path)) % 10**9}")
+    return Archive(settings, embedder)
+
+
+MODES = ("embedded", pytest.param("server", marks=pytest.mark.server))
+"""The store's two configurations, for a suite run in both as a class:
+`@pytest.mark.parametrize("archive", MODES, indirect=True)` (the `archive` fixture builds each)."""
+
+
+def another_handle(archive: Archive, embedder: Embedder) -> Archive:
+    """Another process's handle on `archive`, made as its mode makes one: embedded, the same settings (the same
+    folder); on a Chroma server, the same URL and collection but a local folder of its own (a replica on another
+    machine, with its own BM25 cache)."""
+    settings = archive.settings
+    if settings.chroma_url:
+        replica = Path(tempfile.mkdtemp(prefix="replica-", dir=archive.folder.parent)) / "store"
+        settings = settings.model_copy(update={"store": replica})
     return Archive(settings, embedder)
 
 

@@ -84,3 +84,9 @@ def tag(texts: list[str]) -> list[Any]:
             while len(_cache) > _CACHE_SIZE:  # oldest first
                 _cache.popitem(last=False)
     return [found[t] for t in texts]
+
+
+def forget() -> None:
+    """Empty the cache of tagged texts (a benchmark timing cold questions asks the same ones again)."""
+    with _lock:
+        _cache.clear()

@@ -7,9 +7,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from chromadb.errors import InternalError
 from click.testing import CliRunner
-from conftest import SEED, by_path, consistent
+from conftest import MODES, SEED, by_path, consistent
 
 from assistant import Assistant
 from assistant.cli import main
@@ -48,69 +49,88 @@ def stray_chunk(archive: Archive, written: float = 0.0) -> str:
     return chunk.id
 
 
-def test_doctor_reports_damage_and_fix_heals_it(archive, tmp_path, monkeypatch):
-    Ingestor(archive).run([SEED, short_news(tmp_path / "news.jsonl")], progress=False)
-    healthy_ids = consistent(archive)
-    (seed_id,) = by_path(archive)[str(SEED)]
-    seed_chunks = chunk_ids(seed_id, dict(archive.records())[seed_id])
-    archive.write.delete_chunks(seed_chunks[:2])  # chunks lost from a committed article
-    orphan = stray_chunk(archive)
-    gone = Article("An article deleted by hand.", url="https://example.org/gone")
-    archive.parts.aliases.upsert(ids=["dup"], embeddings=[NO_VECTOR], metadatas=[{"article_id": gone.id, "path": ""}])
-    archive.parts.comments.upsert(ids=[gone.id], embeddings=[NO_VECTOR], documents=["A comment left behind."])
-    archive.bump()
-
+def doctor_args(archive: Archive, monkeypatch) -> list[str]:
+    """`archive-chat doctor` on `archive` as a user names it: its folder, and its server and collection if any."""
     monkeypatch.setenv("ARCHIVE_CHAT_COLLECTION", archive.settings.collection)
     args = ["doctor", "--store", str(archive.folder)]
-    args += ["--chroma-url", archive.settings.chroma_url] if archive.settings.chroma_url else []
-    run = CliRunner().invoke
-    found = run(main, [*args, "--json"])
-    assert found.exit_code == 1, found.output
-    before = json.loads(found.output)["before"]
-    assert before["problems"] == {"uncommitted_chunks": 1, "articles_missing_chunks": 1, "dangling_aliases": 1,
-                                  "orphan_comments": 1}
-    assert before["examples"]["uncommitted_chunks"] == [orphan]
-    assert before["examples"]["articles_missing_chunks"] == [seed_id]
-    assert before["bm25"] == "ok"  # rebuilt as any reader would: committed chunks only, so the stray is not in it
-    assert not json.loads(found.output)["healthy"]
-
-    fixed = run(main, [*args, "--fix"])
-    assert fixed.exit_code == 0, fixed.output
-    assert "fixed: dropped 1 chunks of no committed article" in fixed.output
-    assert "re-cut and re-embedded 1 articles" in fixed.output
-    assert f"rebuilt BM25 over {len(healthy_ids)} chunks" in fixed.output
-    assert fixed.output.rstrip().endswith("healthy")
-
-    again = run(main, [*args, "--json"])
-    assert again.exit_code == 0 and json.loads(again.output)["before"]["healthy"]
-    assert consistent(archive) == healthy_ids
-
-    answer = Assistant(archive).ask(HAMAS)
-    assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
-    assert answer.citations[0].article.id == seed_id
+    return args + ["--chroma-url", archive.settings.chroma_url] if archive.settings.chroma_url else args
 
 
-def test_recent_uncommitted_chunks_are_left_for_the_ingest_writing_them(tmp_path, embedder):
-    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
-    Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
-    young = stray_chunk(archive, written=time.time())
-    report = check(archive)
-    assert report.in_flight == [young] and report.uncommitted_chunks == [] and "left for the ingest" in \
-        "\n".join(report.lines())
-    fix(archive, check(archive, grace=0))
-    assert check(archive, grace=0).healthy and young not in consistent(archive)
+@pytest.mark.parametrize("archive", MODES, indirect=True)
+class TestDoctor:
+    """doctor on the embedded store and on a Chroma server (whose BM25 is this machine's local folder)."""
 
+    def test_doctor_reports_damage_and_fix_heals_it(self, archive, tmp_path, monkeypatch):
+        Ingestor(archive).run([SEED, short_news(tmp_path / "news.jsonl")], progress=False)
+        healthy_ids = consistent(archive)
+        (seed_id,) = by_path(archive)[str(SEED)]
+        seed_chunks = chunk_ids(seed_id, dict(archive.records())[seed_id])
+        archive.write.delete_chunks(seed_chunks[:2])  # chunks lost from a committed article
+        orphan = stray_chunk(archive)
+        gone = Article("An article deleted by hand.", url="https://example.org/gone")
+        archive.parts.aliases.upsert(ids=["dup"], embeddings=[NO_VECTOR],
+                                     metadatas=[{"article_id": gone.id, "path": ""}])
+        archive.parts.comments.upsert(ids=[gone.id], embeddings=[NO_VECTOR], documents=["A comment left behind."])
+        archive.bump()
 
-def test_an_index_from_before_stemming_is_rebuilt(tmp_path, embedder):
-    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
-    Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
-    (archive.folder / "bm25" / "version.json").unlink()  # as built before indexes recorded the store version
-    assert check(archive).healthy  # brought up to date as any reader would
-    assert Bm25Index(archive.folder / "bm25").token == archive.version()
+        args = doctor_args(archive, monkeypatch)
+        run = CliRunner().invoke
+        found = run(main, [*args, "--json"])
+        assert found.exit_code == 1, found.output
+        before = json.loads(found.output)["before"]
+        assert before["problems"] == {"uncommitted_chunks": 1, "articles_missing_chunks": 1, "dangling_aliases": 1,
+                                      "orphan_comments": 1}
+        assert before["examples"]["uncommitted_chunks"] == [orphan]
+        assert before["examples"]["articles_missing_chunks"] == [seed_id]
+        assert before["bm25"] == "ok"  # rebuilt as any reader would: committed chunks only, so the stray is not in it
+        assert not json.loads(found.output)["healthy"]
+
+        fixed = run(main, [*args, "--fix"])
+        assert fixed.exit_code == 0, fixed.output
+        assert "fixed: dropped 1 chunks of no committed article" in fixed.output
+        assert "re-cut and re-embedded 1 articles" in fixed.output
+        assert f"rebuilt BM25 over {len(healthy_ids)} chunks" in fixed.output
+        assert fixed.output.rstrip().endswith("healthy")
+
+        again = run(main, [*args, "--json"])
+        assert again.exit_code == 0 and json.loads(again.output)["before"]["healthy"]
+        assert consistent(archive) == healthy_ids
+
+        answer = Assistant(archive).ask(HAMAS)
+        assert not answer.refused and "Ahmed Abdel Hadi" in answer.answer
+        assert answer.citations[0].article.id == seed_id
+
+    def test_recent_uncommitted_chunks_are_left_for_the_ingest_writing_them(self, archive, tmp_path):
+        Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
+        young = stray_chunk(archive, written=time.time())
+        report = check(archive)
+        assert report.in_flight == [young] and report.uncommitted_chunks == [] and "left for the ingest" in \
+            "\n".join(report.lines())
+        fix(archive, check(archive, grace=0))
+        assert check(archive, grace=0).healthy and young not in consistent(archive)
+
+    def test_an_index_from_before_stemming_is_rebuilt(self, archive, tmp_path):
+        Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
+        assert archive.bm25_index().token == archive.version()  # built by ingest, or by a replica's first question
+        (archive.folder / "bm25" / "version.json").unlink()  # as built before indexes recorded the store version
+        assert check(archive).healthy  # brought up to date as any reader would
+        assert Bm25Index(archive.folder / "bm25").token == archive.version()
+
+    def test_doctor_on_a_full_disk_is_one_line(self, archive, tmp_path, monkeypatch):
+        Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
+
+        def full(*args, **kwargs):
+            raise InternalError("Error in compaction: Failed to apply logs to the metadata segment")
+
+        monkeypatch.setattr("chromadb.api.models.Collection.Collection.get", full)
+        result = CliRunner().invoke(main, doctor_args(archive, monkeypatch))
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.strip() == ("Error: the disk is full; nothing stored is lost: fix that and run the same "
+                                         "command again")
 
 
 def test_a_store_from_before_chroma_held_articles_is_moved_once(tmp_path, embedder):
-    """An older store (SQLite docstore beside its vectors) is upgraded in place when first opened: same answers."""
+    """Embedded only (no server held this layout): an older store's SQLite docstore is moved in once, same answers."""
     archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
     Ingestor(archive).run([SEED, short_news(tmp_path / "news.jsonl")], progress=False)
     healthy_ids = consistent(archive)
@@ -151,17 +171,3 @@ def legacy_sqlite(archive: Archive, records: dict[str, dict]) -> None:
                                 documents=got["documents"],
                                 metadatas=[{k: v for k, v in m.items() if k != "version"} for m in got["metadatas"]])
     archive.parts.chunks.delete(ids=got["ids"])
-
-
-def test_doctor_on_a_full_disk_is_one_line(tmp_path, embedder, monkeypatch):
-    archive = Archive(StoreSettings(store=tmp_path / "store"), embedder)
-    Ingestor(archive).run([short_news(tmp_path / "news.jsonl")], progress=False)
-
-    def full(*args, **kwargs):
-        raise InternalError("Error in compaction: Failed to apply logs to the metadata segment")
-
-    monkeypatch.setattr("chromadb.api.models.Collection.Collection.get", full)
-    result = CliRunner().invoke(main, ["doctor", "--store", str(archive.folder)])
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip() == ("Error: the disk is full; nothing stored is lost: fix that and run the same "
-                                     "command again")
