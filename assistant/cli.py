@@ -68,13 +68,15 @@ def main() -> None:
 @_chroma
 @click.option("--prune", is_flag=True, help="Remove articles whose files are gone or no longer hold them.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N", **_setting("ingest_workers"))
 @user_errors
-def ingest(paths: tuple[Path, ...], store: Path | None, chroma_url: str | None, prune: bool, quiet: bool) -> None:
+def ingest(paths: tuple[Path, ...], store: Path | None, chroma_url: str | None, prune: bool, quiet: bool,
+           workers: int) -> None:
     """Load, clean, chunk, embed and store the articles in each PATH (a file or folder)."""
     from vectorstore.ingest import Ingestor
     from vectorstore.store import Archive
 
-    archive = Archive(settings_from(store=store, chroma_url=chroma_url))
+    archive = Archive(settings_from(store=store, chroma_url=chroma_url, ingest_workers=workers))
     summary = Ingestor(archive).run(paths, prune=prune, progress=not quiet)
     click.echo(str(summary))
     if summary.failed:

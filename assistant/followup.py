@@ -10,7 +10,7 @@ The question leans on the earlier turn when it has
   led it?", "When did he resign?"), a demonstrative pronoun ("What happened to those?"), or a determiner that
   points back ("that deal", "the other side") to a noun the question has not mentioned;
 - too little of its own: two content words or fewer and no name ("Why?", "Who won the election?").
-spaCy's tags and entities (assistant.answer.ner, no parser) are all it reads: one small sentence per question,
+spaCy's tags and entities (assistant.ner, no parser) are all it reads: one small sentence per question,
 tagged only when there is a history to lean on.
 """
 
@@ -42,7 +42,7 @@ def leans_on_history(question: str) -> bool:
     text = question.strip()
     if not text or _CONTINUATION.search(text):
         return True
-    from assistant.answer.ner import tag  # spaCy loads on first use, only for questions with a history
+    from assistant.ner import tag  # spaCy loads on first use, only for questions with a history
 
     doc = tag([text])[0]
     if not any(t.pos_ in ("VERB", "AUX") for t in doc):

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from assistant.answer.ner import tag
-from assistant.answer.qtype import answer_type
 from assistant.followup import retrieval_query
+from assistant.ner import tag
+from assistant.qtype import answer_type
 from assistant.terms import terms, weights
 from assistant.timeframe import timeframe
 from vectorstore.filters import Filters

@@ -93,7 +93,7 @@ class Stages:
 def breakdown(assistant: Any, questions: list) -> tuple[Stages, float]:
     """Ask each question once inside Stages, as if never asked before; returns them and the mean CPU ms of a
     whole question."""
-    from assistant.answer.ner import forget
+    from assistant.ner import forget
 
     forget()
     total = 0.0

@@ -41,7 +41,7 @@ def opening_short_answer(text: str, question: str = "") -> str | None:
     words = terms(short)
     if not words or len(short.split()) > _MAX_SHORT_WORDS or (question and words <= terms(question)):
         return None
-    from assistant.answer.ner import tag  # spaCy, loaded only when an answer opens with a few words
+    from assistant.ner import tag  # spaCy, loaded only when an answer opens with a few words
 
     return None if any(t.pos_ in ("VERB", "AUX") for t in tag([short])[0]) else short
 

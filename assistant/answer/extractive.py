@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.answer import NO_ANSWER, Draft, opening_short_answer
-from assistant.answer.ner import pipeline, tag
-from assistant.answer.qtype import answer_type
 from assistant.answer.short import Calibration, Candidate, ShortWeights, candidates, gate_features
 from assistant.answer.support import key_terms, on_topic, supporting
 from assistant.cite import Citation, defused
 from assistant.followup import leans_on_history
+from assistant.ner import pipeline, tag
 from assistant.plan import subject_terms
+from assistant.qtype import answer_type
 from assistant.terms import coverage, terms, weights
 from vectorstore.passage import Passage
 from vectorstore.sentences import sentences

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.answer.qtype import AnswerType
+from assistant.qtype import AnswerType
 from assistant.terms import terms
 
 _SCALE = {"hundred", "thousand", "million", "billion", "trillion", "lakh", "lakhs", "crore", "crores", "percent", "%"}

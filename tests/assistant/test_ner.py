@@ -8,7 +8,7 @@ from pathlib import Path
 
 import spacy
 
-from assistant.answer import ner
+from assistant import ner
 from vectorstore.sentences import sentences
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "archive" / "news.jsonl"

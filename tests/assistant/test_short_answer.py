@@ -16,11 +16,11 @@ from assistant import Assistant, uploads
 from assistant.answer import opening_short_answer
 from assistant.answer.extractive import ExtractiveAnswerer, Weights
 from assistant.answer.llm import LLMAnswerer, chat_model
-from assistant.answer.ner import pipeline, tag
-from assistant.answer.qtype import answer_type
 from assistant.answer.short import Calibration, Candidate, ShortWeights, candidates, gate_features
 from assistant.cli import main
 from assistant.eval.metrics import short_scores
+from assistant.ner import pipeline, tag
+from assistant.qtype import answer_type
 from assistant.settings import Settings
 from assistant.terms import weights
 from vectorstore.article import ArticleMeta

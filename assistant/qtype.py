@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.answer.ner import tag
+from assistant.ner import tag
 
 _NUMBERS = ("CARDINAL", "MONEY", "QUANTITY", "PERCENT")
 _ENTITIES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE")
