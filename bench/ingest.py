@@ -8,7 +8,8 @@ clock stops, each archive-chat store answers the corpus's questions (those whose
 the int8 backend's speed is shown beside what it does to retrieval (answer_in_context@5). The CPU's model and its
 AVX2 / AVX-512 / VNNI flags go beside every result: the int8 speed-up depends on them (bench/README.md).
 
-    python bench/ingest.py [--articles N] [--corpus PATH] [--backends onnx-int8 torch] [--questions PATH]
+    python bench/ingest.py [--articles N] [--corpus PATH] [--backends onnx-int8 torch] [--workers 1 2]
+                           [--questions PATH]
 """
 
 from __future__ import annotations
@@ -129,7 +130,9 @@ def child(which: str, corpus: Path, backend: str, questions: Path | None) -> Non
             chunks = run_tutorial(corpus, Path(tmp))
         seconds = time.perf_counter() - START
         usage = resource.getrusage(resource.RUSAGE_SELF)  # before the quality pass: it is not part of ingest
-        result = {"chunks": chunks, "seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # `--workers N`: the embedding processes
+        result = {"chunks": chunks, "seconds": seconds,
+                  "cpu_s": usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime,
                   "peak_rss_mb": usage.ru_maxrss / 1024,  # KiB on Linux
                   "load_avg_5min": os.getloadavg()[1]}  # others' work on the box skews `seconds`
         if which == "ours" and questions:
@@ -166,49 +169,8 @@ def sample(corpus: Path, n: int, into: Path) -> tuple[int, int]:
     return articles, chars
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=300, help="first N records of the corpus; 0 = all")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--backends", nargs="+", default=["onnx-int8", "torch"], choices=("onnx-int8", "torch"),
-                        help="archive-chat embedding backends to run (each its own row)")
-    parser.add_argument("--questions", type=Path, help="questions JSONL for the quality column "
-                        "(default: questions.jsonl beside the corpus, if any); 'none' to skip")
-    parser.add_argument("--_run", choices=("ours", "tutorial", "prepare"), help=argparse.SUPPRESS)
-    parser.add_argument("--_backend", default="onnx-int8", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    questions = args.questions or args.corpus.resolve().parent / "questions.jsonl"
-    questions = questions if questions.name != "none" and questions.exists() else None
-    if args._run == "prepare":
-        return print(json.dumps({"build_s": prepare_int8()}))
-    if args._run:
-        return child(args._run, args.corpus, args._backend, questions)
-
-    def subprocess_json(*extra: str) -> dict:
-        cmd = [sys.executable, __file__, *extra, "--questions", str(questions or "none")]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        if done.returncode:
-            sys.exit(f"{' '.join(extra)} failed:\n{done.stderr[-4000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    if "onnx-int8" in args.backends and (built := subprocess_json("--_run", "prepare")["build_s"]):
-        print(f"built the int8 ONNX model in {built:.0f} s (once per machine, cached; not in the timings)")
-    rows: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp:
-        corpus = Path(tmp) / "articles.jsonl"
-        articles, chars = sample(args.corpus.resolve(), args.articles, corpus)
-        runs = [(f"archive-chat {b}", ["--_run", "ours", "--_backend", b]) for b in args.backends]
-        for name, extra in [*runs, ("tutorial", ["--_run", "tutorial"])]:
-            result = subprocess_json(*extra, "--corpus", str(corpus))
-            secs = result["seconds"]
-            rows.append({"pipeline": name, "articles": articles, "chars": chars, **result,
-                         "chars_per_s": chars / secs, "chunks_per_s": result["chunks"] / secs})
-    tutorial = rows[-1]["chars_per_s"]
-    cpu = cpu_info()
-    for row in rows:
-        row["ratio"] = row["chars_per_s"] / tutorial
-        row["cpu"] = cpu
-
+def print_table(rows: list[dict], cpu: dict) -> None:
+    """One row per pipeline, the CPU flags beside each: ratios compare only within one run."""
     head = ("pipeline", "articles", "article chars", "chunks", "seconds", "chars/s", "ratio", "chunks/s",
             "peak RSS MB", "CPU s", "load 5m", "answer_in_context@5", "CPU flags")
     cells = [(r["pipeline"], f"{r['articles']:,}", f"{r['chars']:,}", f"{r['chunks']:,}", f"{r['seconds']:.1f}",
@@ -226,9 +188,60 @@ def main() -> None:
     print("ratio: chars/s over the tutorial's, same run")
     print(f"CPU: {cpu['model']} ({cpu_flags(cpu)}); the int8 speed-up depends on VNNI, see bench/README.md")
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=300, help="first N records of the corpus; 0 = all")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--backends", nargs="+", default=["onnx-int8", "torch"], choices=("onnx-int8", "torch"),
+                        help="archive-chat embedding backends to run (each its own row)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="archive-chat rows per ingest_workers "
+                        "value (`archive-chat ingest --workers N`), e.g. 1 2")
+    parser.add_argument("--questions", type=Path, help="questions JSONL for the quality column "
+                        "(default: questions.jsonl beside the corpus, if any); 'none' to skip")
+    parser.add_argument("--_run", choices=("ours", "tutorial", "prepare"), help=argparse.SUPPRESS)
+    parser.add_argument("--_backend", default="onnx-int8", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    questions = args.questions or args.corpus.resolve().parent / "questions.jsonl"
+    questions = questions if questions.name != "none" and questions.exists() else None
+    if args._run == "prepare":
+        return print(json.dumps({"build_s": prepare_int8()}))
+    if args._run:
+        return child(args._run, args.corpus, args._backend, questions)
+
+    def subprocess_json(*extra: str, workers: int = 1) -> dict:
+        cmd = [sys.executable, __file__, *extra, "--questions", str(questions or "none")]
+        env = {**os.environ, "ARCHIVE_CHAT_INGEST_WORKERS": str(workers)}
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+        if done.returncode:
+            sys.exit(f"{' '.join(extra)} failed:\n{done.stderr[-4000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    if "onnx-int8" in args.backends and (built := subprocess_json("--_run", "prepare")["build_s"]):
+        print(f"built the int8 ONNX model in {built:.0f} s (once per machine, cached; not in the timings)")
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp:
+        corpus = Path(tmp) / "articles.jsonl"
+        articles, chars = sample(args.corpus.resolve(), args.articles, corpus)
+        runs = [(f"archive-chat {b}" + (f" workers {w}" if args.workers != [1] else ""), w,
+                 ["--_run", "ours", "--_backend", b]) for b in args.backends for w in args.workers]
+        for name, workers, extra in [*runs, ("tutorial", 1, ["--_run", "tutorial"])]:
+            result = subprocess_json(*extra, "--corpus", str(corpus), workers=workers)
+            secs = result["seconds"]
+            rows.append({"pipeline": name, "articles": articles, "chars": chars, **result,
+                         "chars_per_s": chars / secs, "chunks_per_s": result["chunks"] / secs})
+    tutorial = rows[-1]["chars_per_s"]
+    cpu = cpu_info()
+    for row in rows:
+        row["ratio"] = row["chars_per_s"] / tutorial
+        row["cpu"] = cpu
+
+    print_table(rows, cpu)
+
     out = ROOT / "bench" / "out" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"corpus": str(args.corpus.resolve()), "articles_arg": args.articles, "cpus": os.cpu_count(),
+            "workers": args.workers,
             "questions": str(questions) if questions else None}
     out.write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

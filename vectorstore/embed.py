@@ -47,6 +47,8 @@ class Embedder(Embeddings):
             raise ValueError(f"embedding backend {backend!r}: expected one of {', '.join(BACKENDS)}")
         self.batch_size, self.backend, self.cache = batch_size, backend, cache
         self.device = device or StoreSettings().device
+        self.threads = 0  # onnxruntime's threads (0: one per physical core); an ingest worker process sets 1
+        self.ready: dict[str, list[float]] = {}  # vectors computed ahead by ingest (`embed_ahead`), by chunk text
         if backend == "onnx-int8":
             _check_mean_pooling(self.path)
 
@@ -66,7 +68,7 @@ class Embedder(Embeddings):
         from vectorstore.onnx_encode import OnnxEncoder
         from vectorstore.onnx_export import int8_model
 
-        return OnnxEncoder(int8_model(self.path, self.cache), self.tokenizer, self.max_tokens + 2)
+        return OnnxEncoder(int8_model(self.path, self.cache), self.tokenizer, self.max_tokens + 2, self.threads)
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
@@ -96,6 +98,13 @@ class Embedder(Embeddings):
         return [(offsets[i][0], offsets[min(i + n, len(offsets)) - 1][1]) for i in range(0, len(offsets), n)]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors; those computed ahead (`ready`) are taken as they are, the rest computed now."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self.ready))
+        computed = dict(zip(todo, self.compute(todo), strict=True))
+        return [self.ready[t] if t in self.ready else computed[t] for t in texts]
+
+    def compute(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors of `texts`, computed by the model."""
         if not texts:
             return []
         if self.backend == "torch":

@@ -16,6 +16,7 @@ from vectorstore.chroma import minhash_of
 from vectorstore.chunk import Chunker
 from vectorstore.clean import clean
 from vectorstore.dedup import Deduplicator, signature
+from vectorstore.embed_ahead import EmbedAhead
 from vectorstore.errors import LOCKED, StorageError, StoreBusy, connection_lost, explain
 from vectorstore.load import expected, iter_files, load
 from vectorstore.store import Archive
@@ -61,6 +62,7 @@ class Ingestor:
                                   archive.settings.near_duplicate)
         self.pending: list[tuple[Article, list[Chunk], bytes]] = []
         self.committed = 0  # articles stored (added or replaced) by this run so far
+        self.ahead: EmbedAhead | None = None  # chunk vectors computed while the run goes on, during `run`
 
     def run(self, paths: Iterable[Path], prune: bool = False,
             progress: bool | Callable[[Summary], None] = True) -> Summary:
@@ -71,6 +73,7 @@ class Ingestor:
         files = list(iter_files(paths))  # listed and counted first: the bar has a total, and so a time left
         bar = tqdm(total=sum(expected(f) for f in files) if progress is True else 0, unit=" articles", desc="ingest",
                    disable=progress is not True, dynamic_ncols=True)
+        self.ahead = EmbedAhead(self.archive.embedder, self.archive.settings.ingest_workers)
         try:
             self._run(files, summary, seen, bar, progress, max_bytes)
             bar.set_postfix_str(f"{self.committed} stored")
@@ -89,6 +92,8 @@ class Ingestor:
                                " stored stays, the rest is added.") from exc
         finally:
             bar.close()
+            self.ahead.close()
+            self.ahead = None
         return summary
 
     def _run(self, files: list[Path], summary: Summary, seen: dict[str, set[str]], bar: tqdm,
@@ -142,7 +147,10 @@ class Ingestor:
                 summary.unchanged += 1
             return article.id
         self.dedup.remember(article.id, sig)
-        self.pending.append((article, self.chunker(article), self.dedup.blob(sig)))
+        chunks = self.chunker(article)
+        if self.ahead:
+            self.ahead.submit([c.text for c in chunks])
+        self.pending.append((article, chunks, self.dedup.blob(sig)))
         if old:
             summary.updated += 1
         else:
@@ -156,6 +164,8 @@ class Ingestor:
         no reader takes, which a re-run overwrites (same ids) and `doctor --fix` drops."""
         if not self.pending:
             return
+        if self.ahead:
+            self.ahead.settle()
         old = {a.id: self.stored[a.id] for a, _, _ in self.pending if a.id in self.stored}
         self.stored.update(self._written(self.archive.put, self.pending, old))  # later copies: seen as stored
         self.committed += len(self.pending)

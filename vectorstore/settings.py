@@ -38,6 +38,8 @@ class StoreSettings(BaseSettings):
                                "packaged all-MiniLM-L6-v2).")
     chunk_tokens: int = Field(240, ge=16, description="Most model word pieces in a chunk (the model reads 256).")
     embed_batch: int = Field(64, ge=1, description="Chunks embedded at once.")
+    ingest_workers: int = Field(1, ge=1, description="Processes that embed chunks during ingest, one encoder "
+                                "each (1: the ingest's own encoder, in a thread beside reading and writing).")
     embed_backend: Literal["onnx-int8", "torch"] = Field("onnx-int8", description="How chunks are embedded; a "
                                                          "store keeps the one it was built with.")
     device: str | None = Field(None, description="The torch backend's device (cpu, cuda, cuda:1, mps); unset: "

@@ -7,13 +7,16 @@ import json
 import re
 import shutil
 
+import numpy as np
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import InternalError
 from click.testing import CliRunner
 from conftest import SEED, by_path, chunk, consistent, realtimeqa_subset
 
 from assistant.cli import main
+from assistant.settings import Settings
 from vectorstore.ingest import Ingestor
+from vectorstore.store import Archive
 
 
 def test_seed_ingested_with_metadata_and_sections(archive):
@@ -144,3 +147,23 @@ def test_progress_counts_articles_of_a_total_counted_first(archive, tmp_path, ca
     bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
     assert any(re.search(r"ingest: 100%.*\b7/7 \[", line) for line in bar), bar  # 6 lines + the seed file
     assert any("articles" in line and "stored" in line for line in bar)
+
+
+def test_two_worker_processes_store_what_one_does(tmp_path):
+    """`--workers 2` embeds in two processes; the parent alone writes: the same chunks (same ids) with the same
+    vectors up to int8 batch noise, and a bad record still only fails itself."""
+    news = realtimeqa_subset(tmp_path / "news.jsonl", 12)
+    news.write_text(news.read_text() + "{not json\n")
+    stores = {}
+    for workers in (1, 2):
+        store = tmp_path / f"store-{workers}"
+        result = CliRunner().invoke(main, ["ingest", str(news), "--store", str(store), "--quiet",
+                                           "--workers", str(workers)])
+        assert result.exit_code == 1 and "added 12" in result.output and "failed 1" in result.output
+        archive = Archive(Settings(store=store))
+        consistent(archive)
+        rows = archive.parts.chunks.get(include=["embeddings"])
+        stores[workers] = dict(zip(rows["ids"], np.asarray(rows["embeddings"]), strict=True))
+    assert stores[1].keys() == stores[2].keys() and len(stores[1]) >= 24
+    cosines = [float(stores[1][i] @ stores[2][i]) for i in stores[1]]
+    assert min(cosines) >= 0.99
