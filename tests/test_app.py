@@ -569,7 +569,8 @@ def test_browser_hostile_articles_stay_inert(tmp_path, embedder, shots):
         table, shown = page.locator("#articles").inner_text(), page.locator("#shown").inner_text()
         stats = page.locator("#stats").inner_text()
         page.get_by_role("tab", name="Chat").click()
-        page.wait_for_timeout(500)  # let any image error or load handler have its moment
+        page.wait_for_function("document.readyState === 'complete' && [...document.images].every(i => i.complete)",
+                               timeout=20_000)  # every image has loaded or failed: its handlers have run
         live = page.evaluate(_LIVE_DOM)
         page.screenshot(path=str(shots / "hostile.png"), full_page=True)
     assert live == {"pwned": None, "scriptUrls": [], "handlers": [], "payloadNodes": 0, "images": 0, "links": []}

@@ -9,17 +9,17 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from vectorstore.dates import day_number
+from vectorstore.dates import day_number, day_of
 
 
 def _day(value: Any) -> date | None:
     """A day from an ISO date or datetime, or YYYY/MM/DD; empty is no day."""
     if not value:
         return None
-    try:
-        return date.fromisoformat(str(value).replace("/", "-")[:10])
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+    day = day_of(str(value).replace("/", "-"))
+    if day is None:
+        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+    return day
 
 
 def _names(value: Any) -> Any:

@@ -94,7 +94,8 @@ def build(model_dir: Path, target: Path) -> None:
         optimized.save_model_to_file(str(fused))
         keep = [n.name for n in optimized.model.graph.node if n.op_type == "MatMul" and FP32_MATMULS.search(n.name)]
         if len(keep) != config["num_hidden_layers"] + 1:
-            raise RuntimeError(f"{model_dir}: unexpected exported graph ({len(keep)} sensitive MatMuls found)")
+            raise ValueError(f"{model_dir}: unexpected exported graph ({len(keep)} sensitive MatMuls found); "
+                             "use embed_backend=torch for this model")
         with quiet_root_logger():
             quantize_dynamic(
                 fused, int8, weight_type=QuantType.QInt8, per_channel=True,

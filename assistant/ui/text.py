@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from vectorstore.dates import day_number
+
 _NOT_IN_URLS = set('"<>`\\\x7f')
 CONTEXT_CHARS = 300  # what a card shows of its excerpt: the cited sentences and their neighbourhood
 
@@ -130,11 +132,7 @@ def _ranked(rows: list[tuple[str, str]], pick) -> list[str]:
         for term in dict.fromkeys(pick(title)):
             count[term] = count.get(term, 0) + 1
             latest[term] = max(latest.get(term, ""), published)
-    return sorted((t for t, n in count.items() if n >= 2), key=lambda t: (-count[t], -_ordinal(latest[t]), t))
-
-
-def _ordinal(published: str) -> int:
-    return int(re.sub(r"\D", "", published[:10]) or 0)
+    return sorted((t for t, n in count.items() if n >= 2), key=lambda t: (-count[t], -day_number(latest[t]), t))
 
 
 def example_questions(articles: list[dict], limit: int = 4) -> list[str]:
