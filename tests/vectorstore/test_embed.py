@@ -68,6 +68,8 @@ def test_onnx_vectors_match_the_float_model(embedder, torch_embedder, news_texts
     # int8 activations are scaled per batch: a text encoded alone (a query) must still land where it did in a batch.
     alone = np.array([embedder.embed_query(t) for t in news_texts[::10]])
     assert ((alone * fast[::10]).sum(axis=1) >= 0.99).all()
+    # questions go through a one-thread session: the same vector as the ingest's session gives a text alone
+    assert np.allclose(alone[0], embedder.embed_documents([news_texts[0]])[0], atol=1e-6)
     assert embedder.embed_documents([]) == []
 
 
