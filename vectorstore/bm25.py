@@ -10,7 +10,8 @@ format (before stemming, before packed columns) reads as stale, so every reader 
 
 Beside the index lie the texts it was built from (each chunk's, and each article section's), with each chunk's
 place in its article: while the index is current with the store, a question's candidates and the windows around
-them are read from here, not from Chroma (at 200k chunks those reads cost 19 and 6 ms, bench/README.md).
+them are read from here, not from Chroma (at 200k chunks those reads cost 19 and 6 ms, bench/README.md). And an
+int8 copy of each chunk's vector (`vectors.py`): dense search among the few chunks a narrow filter keeps.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from vectorstore.bm25_files import STEMMER, Bm25Files
 from vectorstore.filters import FilterColumns, Filters
 from vectorstore.passage import Passage
 from vectorstore.texts import Texts
+from vectorstore.vectors import Vectors
 
 _MASKS = 32  # filter masks kept per index (0.8 MB each at 200k chunks)
 
@@ -60,6 +62,7 @@ class Bm25Index:
             article_ids=np.asarray(columns["articles"], dtype=object)[np.asarray(columns["article"], dtype=np.int64)])
         self.places = np.asarray(columns["place"], dtype=np.int64).reshape(-1, 3)
         self.texts = Texts(files.chunks) if rows else None
+        self.vectors = Vectors(files.vectors) if rows and Vectors.exist(files.vectors) else None
         self.sections: dict[tuple[str, str], int] = {}  # (article id, section) → its row in section_texts
         self.section_texts: Texts | None = None
         if self.token is not None and Texts.exist(files.sections):
@@ -147,8 +150,11 @@ class Bm25Index:
         """Which chunks a filter mask (None: no filter) lets through, tombstones left out, as booleans."""
         return self.live if mask is None else self.live & (mask > 0)
 
-    def allowed_ids(self, allowed: np.ndarray) -> list[str]:
-        return self.rows[allowed].tolist()
+    def shortlist(self, vector: list[float], allowed: np.ndarray, n: int) -> list[str]:
+        """The (up to) n allowed chunks nearest to `vector` by the index's int8 copies of their vectors."""
+        if self.vectors is None:  # an index of no chunks
+            return self.rows[allowed].tolist()
+        return self.rows[self.vectors.nearest(vector, np.flatnonzero(allowed), n)].tolist()
 
     def admitted(self, hits: list[tuple[str, float]], allowed: np.ndarray) -> list[tuple[str, float]]:
         """The hits (chunk id, score) of chunks this index holds and `allowed` lets through, in order."""

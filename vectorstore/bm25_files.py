@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT = 2  # what version.json says of an index written today; an index without it is rebuilt, not read
+FORMAT = 3  # what version.json says of an index written today; an index without it is rebuilt, not read
 STEMMER = "english"
 
 
@@ -19,6 +19,7 @@ class Bm25Files:
     section_keys = property(lambda self: self.folder / "sections.json")  # (article id, section) of each
     ids = property(lambda self: self.folder / "ids.json")  # the chunk id of each row
     columns = property(lambda self: self.folder / "columns.npz")  # the filter columns (date, section, source…)
+    vectors = property(lambda self: self.folder / "vectors.i8")  # each row's vector, int8 (vectorstore/vectors.py)
     catalogue = property(lambda self: self.folder / "catalogue.json")  # article id → title, source, date, url
     version = property(lambda self: self.folder / "version.json")  # the store version it was built from
     deleted = property(lambda self: self.folder / "deleted.json")  # tombstoned chunk ids

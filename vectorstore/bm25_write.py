@@ -25,6 +25,7 @@ from vectorstore.bm25_files import FORMAT, STEMMER, Bm25Files
 from vectorstore.chroma import Indexed
 from vectorstore.dates import day_number
 from vectorstore.texts import TextWriter
+from vectorstore.vectors import VectorWriter
 
 PLACE = ("index", "char_start", "char_end")  # a chunk's place in its article section
 
@@ -39,6 +40,7 @@ class Bm25Writer:
     def __init__(self, folder: Path) -> None:
         self.files = Bm25Files(folder)
         self.chunk_texts, self.section_texts = TextWriter(self.files.chunks), TextWriter(self.files.sections)
+        self.vectors = VectorWriter(self.files.vectors)
         self.tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer(STEMMER))
         self.tokens: list[array] = []
         self.ids: list[str] = []
@@ -48,7 +50,8 @@ class Bm25Writer:
         self.columns = {"day": array("i"), "body": array("b"), "source": array("i"), "article": array("i"),
                         "place": array("q")}
 
-    def add(self, article: StoredArticle, sections: dict[str, str], chunks: list[tuple[str, str, dict]]) -> None:
+    def add(self, article: StoredArticle, sections: dict[str, str],
+            chunks: list[tuple[str, str, dict, np.ndarray]]) -> None:
         """One article: its section texts (what chunk offsets point into) and its chunks, in order."""
         for section, text in sections.items():
             self.section_keys.append((article.id, section))
@@ -59,20 +62,22 @@ class Bm25Writer:
         day = day_number(article.published)
         source = self.codes["source"].setdefault(article.source, len(self.codes["source"]))
         code = self.codes["article"].setdefault(article.id, len(self.codes["article"]))
-        for cid, text, meta in chunks:
+        for cid, text, meta, _ in chunks:
             self.ids.append(cid)
             self.chunk_texts.add(text)
             for name, value in (("day", day), ("body", meta["section"] == BODY), ("source", source),
                                 ("article", code)):
                 self.columns[name].append(value)
             self.columns["place"].extend(meta.get(f, -1) for f in PLACE)
-        texts = [text for _, text, _ in chunks]
+        self.vectors.add(np.stack([vector for *_, vector in chunks]))
+        texts = [text for _, text, _, _ in chunks]
         self.tokens.extend(array("i", ids) for ids in self.tokenizer.streaming_tokenize(texts))
 
     def finish(self, version: dict) -> None:
         """Index the tokens and write everything beside the texts."""
         self.chunk_texts.close()
         self.section_texts.close()
+        self.vectors.close()
         self.files.section_keys.write_text(json.dumps(self.section_keys))
         if self.ids:
             vocab = self.tokenizer.get_vocab_dict()
@@ -92,7 +97,7 @@ class Bm25Writer:
 
 
 def rebuild(articles: Iterable[Indexed], folder: Path, token: str) -> None:
-    """Index each article's (chunk id, text, chunk metadata) rows, keep its section texts beside them, and swap
+    """Index each article's (chunk id, text, chunk metadata, vector) rows, keep its section texts beside them, and swap
     the new index folder in atomically. Streamed: a million chunks never sit in memory."""
     started = time.time()
     tmp = folder.with_name(folder.name + ".tmp")

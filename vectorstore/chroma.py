@@ -146,7 +146,7 @@ def walk(collection: chromadb.Collection, include: list[str], where: dict | None
         offset += len(page["ids"])
 
 
-Indexed = tuple[StoredArticle, dict[str, str], list[tuple[str, str, dict]]]  # article, section texts, chunk rows
+Indexed = tuple[StoredArticle, dict[str, str], list[tuple]]  # article, section texts, (id, text, meta, vector) rows
 
 
 def articles_with_chunks(parts: Collections) -> Iterator[Indexed]:
@@ -159,9 +159,14 @@ def articles_with_chunks(parts: Collections) -> Iterator[Indexed]:
         seen.update(i for i, _, _ in records)
         comments = dict(get(parts.comments, ["documents"], [i for i, _, m in records if m.get("n_comments")]))
         ids = [cid for i, _, m in records for cid in chunk_ids(i, m)]
-        chunks: dict[str, list[tuple[str, str, dict]]] = {}
-        for cid, text, m in get(parts.chunks, ["documents", "metadatas"], ids):
-            chunks.setdefault(m["article_id"], []).append((cid, text, m))
+        rows = get(parts.chunks, ["documents", "metadatas"], ids)
+        # The vectors in a read of their own: over HTTP they arrive as millions of Python floats, freed before the
+        # next page's texts and ids are kept, so they do not fragment the heap the index is built in
+        vectors = dict(get(parts.chunks, ["embeddings"], [cid for cid, _, _ in rows]))
+        chunks: dict[str, list[tuple]] = {}
+        for cid, text, m in rows:
+            if cid in vectors:  # else deleted between the two reads: the version moved, the next rebuild sees it
+                chunks.setdefault(m["article_id"], []).append((cid, text, m, vectors[cid]))
         for i, text, m in records:
             sections = {BODY: text} | ({COMMENTS: comments[i]} if i in comments else {})
             rows = sorted(chunks.get(i, ()), key=lambda row: (row[2]["section"] != BODY, row[2]["index"]))

@@ -1,4 +1,5 @@
-"""Filtered dense search without Chroma's `where`: the same nearest chunks on both of its paths, on both stores."""
+"""Filtered dense search without Chroma's `where`: the same nearest chunks on both of its paths (over-fetching
+Chroma's neighbours; scanning the BM25 index's int8 vector copies, then Chroma scoring the shortlist)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from vectorstore.bm25 import Bm25Index
 from vectorstore.dense import nearest_allowed
 from vectorstore.filters import Filters
 from vectorstore.ingest import Ingestor
+from vectorstore.vectors import Vectors, VectorWriter
 
 QUERY = "What did the president say about the economy?"
 STORIES = [  # (date, source, text): short, so the test embeds little
@@ -73,3 +75,23 @@ def test_without_an_index_the_filter_is_applied_to_neighbours_read_with_their_me
             assert [cid for cid, _ in got] == exact(archive, vector, 3, filters.where()), (reach, filters)
         assert bool(wheres) == (reach == 2)
         wheres.clear()
+
+
+def test_the_int8_copy_shortlists_what_exact_search_ranks_first(tmp_path):
+    """The scan's shortlist (4 per chunk wanted) holds the exact nearest, and its rows are the ones asked among."""
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((3000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    writer = VectorWriter(tmp_path / "vectors.i8")
+    for start in range(0, len(vectors), 700):  # written as an index rebuild writes them: an article at a time
+        writer.add(vectors[start : start + 700])
+    writer.close()
+    copy = Vectors(tmp_path / "vectors.i8")
+    assert copy.rows.shape == (3000, 384)
+    among = np.flatnonzero(rng.random(3000) < 0.4)
+    for _ in range(5):
+        query = vectors[rng.integers(3000)] + 0.5 * rng.standard_normal(384).astype(np.float32)
+        exact_top = among[np.argsort(-(vectors[among] @ query))[:10]]
+        shortlist = copy.nearest(query.tolist(), among, 40)
+        assert len(shortlist) == 40 and set(shortlist) <= set(among)
+        assert set(exact_top) <= set(shortlist)
