@@ -159,12 +159,12 @@ def articles_with_chunks(parts: Collections) -> Iterator[Indexed]:
         seen.update(i for i, _, _ in records)
         comments = dict(get(parts.comments, ["documents"], [i for i, _, m in records if m.get("n_comments")]))
         ids = [cid for i, _, m in records for cid in chunk_ids(i, m)]
-        rows = get(parts.chunks, ["documents", "metadatas"], ids)
+        read = get(parts.chunks, ["documents", "metadatas"], ids)
         # The vectors in a read of their own: over HTTP they arrive as millions of Python floats, freed before the
         # next page's texts and ids are kept, so they do not fragment the heap the index is built in
-        vectors = dict(get(parts.chunks, ["embeddings"], [cid for cid, _, _ in rows]))
+        vectors = dict(get(parts.chunks, ["embeddings"], [cid for cid, _, _ in read]))
         chunks: dict[str, list[tuple]] = {}
-        for cid, text, m in rows:
+        for cid, text, m in read:
             if cid in vectors:  # else deleted between the two reads: the version moved, the next rebuild sees it
                 chunks.setdefault(m["article_id"], []).append((cid, text, m, vectors[cid]))
         for i, text, m in records:
