@@ -62,7 +62,7 @@ class Bm25Index:
             article_ids=np.asarray(columns["articles"], dtype=object)[np.asarray(columns["article"], dtype=np.int64)])
         self.places = np.asarray(columns["place"], dtype=np.int64).reshape(-1, 3)
         self.texts = Texts(files.chunks) if rows else None
-        self.vectors = Vectors(files.vectors) if rows and Vectors.exist(files.vectors) else None
+        self.vectors = Vectors(files.vectors) if rows else None
         self.sections: dict[tuple[str, str], int] = {}  # (article id, section) → its row in section_texts
         self.section_texts: Texts | None = None
         if self.token is not None and Texts.exist(files.sections):
@@ -151,9 +151,8 @@ class Bm25Index:
         return self.live if mask is None else self.live & (mask > 0)
 
     def shortlist(self, vector: list[float], allowed: np.ndarray, n: int) -> list[str]:
-        """The (up to) n allowed chunks nearest to `vector` by the index's int8 copies of their vectors."""
-        if self.vectors is None:  # an index of no chunks
-            return self.rows[allowed].tolist()
+        """The (up to) n allowed chunks nearest to `vector` by the index's int8 copies of their vectors (an index
+        of no chunks allows none, so is never asked)."""
         return self.rows[self.vectors.nearest(vector, np.flatnonzero(allowed), n)].tolist()
 
     def admitted(self, hits: list[tuple[str, float]], allowed: np.ndarray) -> list[tuple[str, float]]:

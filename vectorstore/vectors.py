@@ -45,16 +45,11 @@ class VectorWriter:
 
 
 class Vectors:
-    """The rows a VectorWriter wrote, mapped read-only."""
+    """The rows a VectorWriter wrote (at least one: an empty file cannot be mapped), mapped read-only."""
 
     def __init__(self, path: Path) -> None:
         self.scales = np.load(_scales(path))
-        rows = len(self.scales)
-        self.rows = np.memmap(path, dtype=np.int8, mode="r").reshape(rows, -1) if rows else np.zeros((0, 0), np.int8)
-
-    @staticmethod
-    def exist(path: Path) -> bool:
-        return path.exists() and _scales(path).exists()
+        self.rows = np.memmap(path, dtype=np.int8, mode="r").reshape(len(self.scales), -1)
 
     def nearest(self, vector: list[float], among: np.ndarray, n: int) -> np.ndarray:
         """The (up to) n rows of `among` (row numbers) most similar to `vector` by their int8 copies."""
